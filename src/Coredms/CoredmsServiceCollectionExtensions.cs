@@ -1,0 +1,40 @@
+using Coredms.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Coredms;
+
+public static class CoredmsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers the configured coredms engine as the <see cref="ICoredms"/> singleton. The one place the
+    /// engine is chosen: <c>Coredms:Engine</c>.
+    /// </summary>
+    public static IServiceCollection AddCoredms(this IServiceCollection services, IConfiguration configuration, string defaultDataDirectory)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<CoredmsOptions>()
+            .Bind(configuration.GetSection(CoredmsOptions.Section))
+            .PostConfigure(o =>
+            {
+                if (string.IsNullOrWhiteSpace(o.Sqlite.DataDirectory))
+                {
+                    o.Sqlite.DataDirectory = defaultDataDirectory;
+                }
+            })
+            .Validate(o => o.Engine is "sqlite", "Coredms:Engine must be 'sqlite' (embedded)")
+            .Validate(o => o.Sqlite.CacheSizeMb is >= 1 and <= 4096, "Coredms:Sqlite:CacheSizeMb must be between 1 and 4096")
+            .ValidateOnStart();
+        services.AddSingleton<ICoredms>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<CoredmsOptions>>().Value;
+            return options.Engine switch
+            {
+                _ => new SqliteCoredms(Options.Create(options.Sqlite), sp.GetRequiredService<TimeProvider>()),
+            };
+        });
+        return services;
+    }
+}

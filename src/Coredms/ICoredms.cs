@@ -1,0 +1,80 @@
+namespace Coredms;
+
+/// <summary>
+/// The coredms port: the only storage interface the platform uses, shaped after the Cassandra data model
+/// so that every engine can implement it faithfully. Keyspaces and table names are plain identifiers
+/// (<c>[a-z][a-z0-9_]*</c>); callers derive them from tenant ids (see <see cref="KeyspaceNames"/>).
+/// </summary>
+public interface ICoredms
+{
+    /// <summary>The engine's name, as configured (<c>sqlite</c> or <c>cassandra</c>).</summary>
+    string Engine { get; }
+
+    /// <summary>Creates the keyspace if it does not exist.</summary>
+    Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default);
+
+    /// <summary>
+    /// Creates the table if it does not exist, and adds columns that a newer definition has and the stored
+    /// one lacks. Throws <see cref="CoredmsException"/> when the primary keys differ or a column changed type.
+    /// </summary>
+    Task EnsureTableAsync(TableSchema table, CancellationToken ct = default);
+
+    /// <summary>
+    /// Writes every row of the batch as an upsert: a row replaces the stored row with the same primary key,
+    /// and when a key occurs twice in the batch the later row wins. Rows expire after <paramref name="ttl"/>.
+    /// </summary>
+    Task UpsertAsync(RowBatch rows, TimeSpan? ttl, CancellationToken ct = default);
+
+    /// <summary>Inserts the batch's single row unless a live row with its key exists; true when inserted.</summary>
+    Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default);
+
+    /// <summary>
+    /// Compare-and-set on one row: applies <paramref name="changes"/> only if the row exists and each
+    /// column in <paramref name="expected"/> holds the given value (null matches null). True when applied.
+    /// </summary>
+    Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
+        IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default);
+
+    /// <summary>
+    /// Reads live rows whose leading primary key columns equal <see cref="SelectQuery.KeyPrefix"/>, at most
+    /// <see cref="SelectQuery.Limit"/> of them, continuing from a paging state. Within a partition rows come in
+    /// clustering order; across partitions the order is the engine's. An empty prefix scans the table.
+    /// </summary>
+    Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default);
+
+    /// <summary>Deletes the rows whose leading primary key columns equal <paramref name="keyPrefix"/>.</summary>
+    Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default);
+
+    /// <summary>Bytes the keyspace occupies on disk (0 when it does not exist).</summary>
+    Task<long> SizeAsync(string keyspace, CancellationToken ct = default);
+
+    /// <summary>Removes rows whose TTL has passed; returns how many. Engines with native TTL return 0.</summary>
+    Task<long> SweepExpiredAsync(CancellationToken ct = default);
+}
+
+/// <summary>A select: key prefix (values for the leading primary key columns), page size, continuation.</summary>
+public sealed record SelectQuery(IReadOnlyList<object?> KeyPrefix, int Limit = 1000, string? PagingState = null)
+{
+    public static SelectQuery All(int limit = 1000, string? pagingState = null) => new([], limit, pagingState);
+}
+
+/// <summary>One page of rows (values in the CLR forms of <see cref="RowBatch.GetValue"/>) and where to go on.</summary>
+public sealed record RowPage(IReadOnlyList<object?[]> Rows, string? PagingState);
+
+/// <summary>A storage failure the caller can act on (schema conflicts, bad identifiers, engine errors).</summary>
+public sealed class CoredmsException : Exception
+{
+    public CoredmsException()
+    {
+    }
+
+    public CoredmsException(string message)
+        : base(message)
+    {
+    }
+
+    public CoredmsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,128 @@
+using SQLitePCL;
+
+namespace Coredms.Sqlite;
+
+/// <summary>
+/// A thin, allocation-free wrapper over SQLite's C API (through SQLitePCLRaw): one connection and its
+/// cached prepared statements. Not thread-safe; <see cref="SqliteKeyspace"/> serialises access.
+/// </summary>
+internal sealed class SqliteConnection : IDisposable
+{
+    private const int OpenReadWrite = 0x2;
+    private const int OpenCreate = 0x4;
+    private const int OpenNoMutex = 0x8000;
+
+    private readonly sqlite3 _db;
+    private readonly Dictionary<string, SqliteStatement> _statements = new(StringComparer.Ordinal);
+
+    static SqliteConnection() => Batteries_V2.Init();
+
+    private SqliteConnection(sqlite3 db) => _db = db;
+
+    public static SqliteConnection Open(string path, int cacheSizeMb)
+    {
+        var rc = raw.sqlite3_open_v2(path, out var db, OpenReadWrite | OpenCreate | OpenNoMutex, null);
+        var connection = new SqliteConnection(db);
+        connection.Check(rc, "open " + path);
+        raw.sqlite3_busy_timeout(db, 10_000);
+        connection.Execute("PRAGMA journal_mode=WAL");
+        connection.Execute("PRAGMA synchronous=NORMAL");
+        connection.Execute($"PRAGMA cache_size=-{cacheSizeMb * 1024}");
+        connection.Execute("PRAGMA temp_store=MEMORY");
+        return connection;
+    }
+
+    public void Execute(string sql)
+    {
+        var rc = raw.sqlite3_exec(_db, sql, out var message);
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new CoredmsException($"SQLite: {message ?? raw.sqlite3_errstr(rc).utf8_to_string()} (in: {sql})");
+        }
+    }
+
+    /// <summary>A prepared statement, cached for the connection's lifetime and reset before it is handed out.</summary>
+    public SqliteStatement Prepare(string sql)
+    {
+        if (_statements.TryGetValue(sql, out var cached))
+        {
+            cached.Reset();
+            return cached;
+        }
+
+        Check(raw.sqlite3_prepare_v2(_db, sql, out var stmt), sql);
+        var statement = new SqliteStatement(this, stmt, sql);
+        _statements.Add(sql, statement);
+        return statement;
+    }
+
+    public int Changes => raw.sqlite3_changes(_db);
+
+    internal void Check(int rc, string context)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE))
+        {
+            throw new CoredmsException($"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()} (in: {context})");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var statement in _statements.Values)
+        {
+            statement.Close();
+        }
+
+        _statements.Clear();
+        raw.sqlite3_close_v2(_db);
+    }
+}
+
+internal sealed class SqliteStatement(SqliteConnection connection, sqlite3_stmt stmt, string sql)
+{
+    public void BindInt64(int index, long value) => connection.Check(raw.sqlite3_bind_int64(stmt, index, value), sql);
+
+    public void BindDouble(int index, double value) => connection.Check(raw.sqlite3_bind_double(stmt, index, value), sql);
+
+    public void BindText(int index, ReadOnlySpan<byte> utf8) => connection.Check(raw.sqlite3_bind_text(stmt, index, utf8), sql);
+
+    public void BindText(int index, string value) => connection.Check(raw.sqlite3_bind_text(stmt, index, value), sql);
+
+    public void BindBlob(int index, ReadOnlySpan<byte> value) => connection.Check(raw.sqlite3_bind_blob(stmt, index, value), sql);
+
+    public void BindNull(int index) => connection.Check(raw.sqlite3_bind_null(stmt, index), sql);
+
+    /// <summary>Runs to the next row; false when the statement is done.</summary>
+    public bool Step()
+    {
+        var rc = raw.sqlite3_step(stmt);
+        connection.Check(rc, sql);
+        return rc == raw.SQLITE_ROW;
+    }
+
+    /// <summary>Runs a statement that returns no rows, then resets it for reuse.</summary>
+    public void Run()
+    {
+        Step();
+        Reset();
+    }
+
+    public void Reset()
+    {
+        raw.sqlite3_reset(stmt);
+        raw.sqlite3_clear_bindings(stmt);
+    }
+
+    public bool IsNull(int column) => raw.sqlite3_column_type(stmt, column) == raw.SQLITE_NULL;
+
+    public long GetInt64(int column) => raw.sqlite3_column_int64(stmt, column);
+
+    public double GetDouble(int column) => raw.sqlite3_column_double(stmt, column);
+
+    /// <summary>The column's bytes, valid until the next step or reset.</summary>
+    public ReadOnlySpan<byte> GetBytes(int column) => raw.sqlite3_column_blob(stmt, column);
+
+    public string GetText(int column) => raw.sqlite3_column_text(stmt, column).utf8_to_string();
+
+    public void Close() => raw.sqlite3_finalize(stmt);
+}
