@@ -1,0 +1,139 @@
+using System.Text.Json;
+using Avro;
+using Catalog.Validation;
+using Coredms;
+
+namespace Catalog.Datasets;
+
+public enum FileType
+{
+    Csv,
+    Tsv,
+    Avro,
+}
+
+public enum OnError
+{
+    /// <summary>Load the good rows, quarantine the bad ones.</summary>
+    Continue,
+
+    /// <summary>Load nothing from a file that has any bad row (bad rows are still quarantined).</summary>
+    SkipFile,
+
+    /// <summary>Load as you go, and stop once the share of bad rows passes <c>max_error_ratio</c>.</summary>
+    Abort,
+}
+
+[Flags]
+public enum IngestionMode
+{
+    Batch = 1,
+    Stream = 2,
+    Both = Batch | Stream,
+}
+
+/// <summary>
+/// A registered data configuration, resolved: the parsed schema, the physical keyspace and table it maps
+/// to, and the rules ingestion applies. Built from a validated <see cref="DataConfigurationDocument"/>.
+/// </summary>
+public sealed class Dataset
+{
+    private Dataset(string tenant, string name, JsonElement document)
+    {
+        Tenant = tenant;
+        Name = name;
+        Document = document.Clone();
+        var d = document.Deserialize<DataConfigurationDocument>()!;
+        FileType = Enum.Parse<FileType>(JsonValues.GetString(d.FileType)!, ignoreCase: true);
+        LogicalKeySpace = JsonValues.GetString(d.KeySpace)!;
+        FirstRowIsHeader = !JsonValues.TryGetBoolean(d.FirstRowIsHeader, out var header) || header;
+        Delimiter = JsonValues.GetString(d.Delimiter) is { Length: 1 } delimiter ? delimiter[0] : FileType == FileType.Tsv ? '\t' : ',';
+        Schema = (RecordSchema)Avro.Schema.Parse(d.Schema!.Value, SchemaParseOptions.StrictOptions);
+        PrimaryKey = JsonValues.GetStrings(d.PrimaryKey)!;
+        PartitionKey = JsonValues.GetStrings(d.PartitionKey) ?? [PrimaryKey[0]];
+        JsonValues.TryGetInteger(d.MaxFileSizeMb, out var mb);
+        MaxFileBytes = mb * 1024 * 1024;
+        Quality = QualityRules.From(d.Quality);
+        Formats = FieldFormats.From(d.Formats);
+        OnError = JsonValues.GetString(d.OnError) switch
+        {
+            "skip_file" => OnError.SkipFile,
+            "abort" => OnError.Abort,
+            _ => OnError.Continue,
+        };
+        MaxErrorRatio = JsonValues.TryGetNumber(d.MaxErrorRatio, out var ratio) ? ratio : 0.05;
+        Mode = JsonValues.GetString(d.IngestionMode) switch
+        {
+            "stream" => IngestionMode.Stream,
+            "both" => IngestionMode.Both,
+            _ => IngestionMode.Batch,
+        };
+        IsDefault = JsonValues.TryGetBoolean(d.IsDefault, out var isDefault) && isDefault;
+        Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
+        TableName = Schema.Name.ToLowerInvariant();
+        Table = new TableSchema(Keyspace, TableName, AvroColumns.From(Schema), PartitionKey, PrimaryKey.Skip(PartitionKey.Count).ToList());
+        Quarantine = QuarantineTable(Keyspace);
+    }
+
+    public string Tenant { get; }
+
+    public string Name { get; }
+
+    /// <summary>The configuration as the tenant registered it.</summary>
+    public JsonElement Document { get; }
+
+    public FileType FileType { get; }
+
+    public string LogicalKeySpace { get; }
+
+    /// <summary>The physical keyspace (see <see cref="KeyspaceNames.Physical"/>).</summary>
+    public string Keyspace { get; }
+
+    public string TableName { get; }
+
+    public bool FirstRowIsHeader { get; }
+
+    public char Delimiter { get; }
+
+    public RecordSchema Schema { get; }
+
+    public IReadOnlyList<string> PrimaryKey { get; }
+
+    public IReadOnlyList<string> PartitionKey { get; }
+
+    public long MaxFileBytes { get; }
+
+    public QualityRules Quality { get; }
+
+    public IReadOnlyDictionary<string, string[]> Formats { get; }
+
+    public OnError OnError { get; }
+
+    public double MaxErrorRatio { get; }
+
+    public IngestionMode Mode { get; }
+
+    public bool IsDefault { get; }
+
+    /// <summary>The coredms table the rows go to.</summary>
+    public TableSchema Table { get; }
+
+    /// <summary>The keyspace's quarantine table, shared by the datasets of one keyspace.</summary>
+    public TableSchema Quarantine { get; }
+
+    /// <summary>The schema's Parsing Canonical Form fingerprint, which identifies "the same schema".</summary>
+    public long Fingerprint => Schema.Fingerprint64;
+
+    public static Dataset From(string tenant, string name, JsonElement document) => new(tenant, name, document);
+
+    public static TableSchema QuarantineTable(string keyspace) => new(keyspace, DataConfigurationValidator.QuarantineTable,
+    [
+        new Column("dataset", DataType.Text),
+        new Column("file_id", DataType.Text),
+        new Column("line", DataType.BigInt),
+        new Column("column", DataType.Text),
+        new Column("reason", DataType.Text),
+        new Column("raw", DataType.Text),
+        new Column("quarantined_at", DataType.Timestamp),
+    ], ["dataset"], ["file_id", "line"]);
+}

@@ -1,0 +1,77 @@
+using Coredms;
+
+namespace Catalog;
+
+/// <summary>The platform catalog's tables, in keyspace <c>mysimbdp_platform</c> of coredms.</summary>
+public static class PlatformTables
+{
+    private const string Ks = KeyspaceNames.Platform;
+
+    public static readonly TableSchema Tenants = new(Ks, "tenants",
+    [
+        new Column("id", DataType.Text),
+        new Column("secret_hash", DataType.Text),
+        new Column("created_at", DataType.Timestamp),
+    ], ["id"]);
+
+    public static readonly TableSchema Datasets = new(Ks, "datasets",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("name", DataType.Text),
+        new Column("document", DataType.Text),
+        new Column("keyspace", DataType.Text),
+        new Column("table_name", DataType.Text),
+        new Column("fingerprint", DataType.BigInt),
+        new Column("created_at", DataType.Timestamp),
+        new Column("updated_at", DataType.Timestamp),
+    ], ["tenant"], ["name"]);
+
+    public static readonly TableSchema Agreements = new(Ks, "agreements",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("document", DataType.Text),
+        new Column("updated_at", DataType.Timestamp),
+    ], ["tenant"]);
+
+    public static readonly TableSchema Files = new(Ks, "files",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("file_id", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("name", DataType.Text),
+        new Column("path", DataType.Text),
+        new Column("status", DataType.Text),
+        new Column("bytes", DataType.BigInt),
+        new Column("rows_read", DataType.BigInt),
+        new Column("rows_loaded", DataType.BigInt),
+        new Column("rows_quarantined", DataType.BigInt),
+        new Column("rows_skipped", DataType.BigInt),
+        new Column("received_at", DataType.Timestamp),
+        new Column("started_at", DataType.Timestamp),
+        new Column("finished_at", DataType.Timestamp),
+        new Column("error", DataType.Text),
+        new Column("owner", DataType.Text),
+        new Column("lease_until", DataType.Timestamp),
+        new Column("attempts", DataType.Int),
+        new Column("run_id", DataType.Text),
+    ], ["tenant"], ["file_id"]);
+
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files];
+
+    public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
+    {
+        await coredms.EnsureKeyspaceAsync(Ks, ct);
+        foreach (var table in All)
+        {
+            await coredms.EnsureTableAsync(table, ct);
+        }
+    }
+}
+
+/// <summary>Reads catalog rows by column name.</summary>
+internal static class RowExtensions
+{
+    public static T? Get<T>(this object?[] row, TableSchema table, string column) => row[table.IndexOf(column)] is T value ? value : default;
+
+    public static string Text(this object?[] row, TableSchema table, string column) => row.Get<string>(table, column) ?? "";
+}
