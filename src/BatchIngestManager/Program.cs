@@ -1,0 +1,10 @@
+using BatchIngestManager;
+using Catalog;
+using IngestionLog;
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Configuration.AddPlatformEnvironment();
+builder.Logging.AddPlatformLogging(builder.Configuration);
+builder.Services.AddCatalog(builder.Configuration);
+builder.Services.AddBatchIngestManager(builder.Configuration);
+builder.Build().Run();

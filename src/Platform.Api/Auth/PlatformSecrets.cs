@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using Catalog;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Api.Auth;
+
+/// <summary>
+/// The admin secret and the token signing key: from configuration when given, otherwise generated once
+/// into files under the platform home (mode 0600) so that a restart keeps them.
+/// </summary>
+public sealed class PlatformSecrets
+{
+    public PlatformSecrets(IOptions<AuthOptions> auth, IOptions<PlatformOptions> platform, ILogger<PlatformSecrets> logger)
+    {
+        var home = platform.Value.Home;
+        Directory.CreateDirectory(home);
+        if (auth.Value.AdminSecret.Length > 0)
+        {
+            AdminSecret = auth.Value.AdminSecret;
+        }
+        else
+        {
+            var path = Path.GetFullPath(Path.Combine(home, "admin.secret"));
+            AdminSecret = ReadOrCreate(path, () => "msa_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))).Trim();
+            logger.LogInformation("Admin secret is in {AdminSecretPath} (set MYSIMBDP_ADMIN_SECRET to choose one)", path);
+        }
+
+        SigningKey = auth.Value.SigningKey.Length > 0
+            ? Convert.FromBase64String(auth.Value.SigningKey)
+            : Convert.FromBase64String(ReadOrCreate(Path.Combine(home, "signing.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
+        if (SigningKey.Length < 32)
+        {
+            throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), ["Auth:SigningKey must be at least 32 bytes (base64)"]);
+        }
+    }
+
+    public string AdminSecret { get; }
+
+    public byte[] SigningKey { get; }
+
+    private static string ReadOrCreate(string path, Func<string> create)
+    {
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path);
+        }
+
+        var value = create();
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, "");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        File.WriteAllText(temp, value + "\n");
+
+        try
+        {
+            File.Move(temp, path, overwrite: false);
+            return value;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(temp);
+            return File.ReadAllText(path);
+        }
+    }
+}

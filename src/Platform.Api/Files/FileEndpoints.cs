@@ -1,0 +1,92 @@
+using Catalog.Datasets;
+using Catalog.Files;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Platform.Api.Auth;
+using Platform.Api.Problems;
+
+namespace Platform.Api.Files;
+
+public sealed record UploadResponse(string FileId, string Dataset, string Name, string Status, long Bytes);
+
+public sealed record FileView(
+    string FileId, string Dataset, string Name, string Status, long Bytes, long? RowsRead, long? RowsLoaded, long? RowsQuarantined,
+    long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error)
+{
+    public static FileView From(FileRecord f) => new(f.FileId, f.Dataset, f.Name, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
+        f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error);
+}
+
+public sealed record FileList(IReadOnlyList<FileView> Files);
+
+public static class FileEndpoints
+{
+    public static void MapFiles(this IEndpointRouteBuilder app)
+    {
+        var tenant = app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Files");
+        tenant.MapPost("/datasets/{name}/files", Upload).DisableAntiforgery()
+            .WithSummary("Upload a file (multipart field 'file'); it is staged for the dataset's next ingestion.");
+        tenant.MapGet("/files", List).WithSummary("The tenant's files with status and counts, newest first.");
+        tenant.MapGet("/files/{file_id}", Get);
+
+        var seed = app.MapGroup("").ForTenant().WithTags("Seed-compatible");
+        seed.MapPost("/upload-file/{tenant_id}", UploadToDefault).DisableAntiforgery()
+            .WithSummary("Upload to the tenant's only (or default) dataset.");
+        seed.MapGet("/tenant/{tenant_id}", List).WithSummary("The tenant's files (same as /tenants/{tenant}/files).");
+    }
+
+    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> Upload(
+        string name, HttpRequest request, TenantContext tenant, DatasetCatalog datasets, UploadReceiver receiver, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
+        return dataset is null
+            ? Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.")
+            : await ReceiveAsync(request, dataset, receiver, ct);
+    }
+
+    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> UploadToDefault(
+        HttpRequest request, TenantContext tenant, DatasetCatalog datasets, UploadReceiver receiver, CancellationToken ct)
+    {
+        var all = await datasets.ListAsync(tenant.Id, ct);
+        var dataset = all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);
+        if (dataset is null)
+        {
+            return all.Count == 0
+                ? Problem.NotFound($"Tenant '{tenant.Id}' has no dataset yet: register one with PUT /tenants/{tenant.Id}/datasets/{{name}}.")
+                : Problem.Conflict($"Tenant '{tenant.Id}' has {all.Count} datasets ({string.Join(", ", all.Select(d => d.Name))}) and none is the default: " +
+                    $"upload to /tenants/{tenant.Id}/datasets/{{name}}/files, or mark one with \"default\": true.");
+        }
+
+        return await ReceiveAsync(request, dataset, receiver, ct);
+    }
+
+    private static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> ReceiveAsync(
+        HttpRequest request, Dataset dataset, UploadReceiver receiver, CancellationToken ct)
+    {
+        var received = await receiver.ReceiveAsync(request, dataset, ct);
+        if (received.Problem is not null)
+        {
+            return received.Problem;
+        }
+
+        var f = received.File!;
+        return TypedResults.Accepted($"/tenants/{f.Tenant}/files/{f.FileId}", new UploadResponse(f.FileId, f.Dataset, f.Name, f.Status, f.Bytes));
+    }
+
+    public static async Task<Ok<FileList>> List(TenantContext tenant, FileCatalog files, string? status, string? dataset, int? limit, CancellationToken ct)
+    {
+        var all = await files.ListAsync(tenant.Id, ct);
+        var selected = all.Where(f => (status is null || f.Status == status) && (dataset is null || f.Dataset == dataset))
+            .OrderByDescending(f => f.FileId, StringComparer.Ordinal)
+            .Take(Math.Clamp(limit ?? 1000, 1, 10_000))
+            .Select(FileView.From)
+            .ToList();
+        return TypedResults.Ok(new FileList(selected));
+    }
+
+    public static async Task<Results<Ok<FileView>, ProblemHttpResult>> Get([FromRoute(Name = "file_id")] string fileId, TenantContext tenant, FileCatalog files, CancellationToken ct)
+    {
+        var file = await files.GetAsync(tenant.Id, fileId, ct);
+        return file is null ? Problem.NotFound($"Tenant '{tenant.Id}' has no file '{fileId}'.") : TypedResults.Ok(FileView.From(file));
+    }
+}

@@ -1,0 +1,158 @@
+using Catalog.Datasets;
+using Catalog.Files;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
+using Platform.Api.Problems;
+
+namespace Platform.Api.Files;
+
+/// <summary>The outcome of receiving an upload: the staged file, or the problem that stopped it.</summary>
+public sealed record ReceivedUpload(FileRecord? File, ProblemHttpResult? Problem);
+
+/// <summary>
+/// Receives a multipart upload straight to disk: the body is read section by section and the file part is
+/// copied through a small buffer into <c>.incoming/</c>, counting bytes, so that memory stays flat and an
+/// oversized file is cut off as soon as it passes the limit. Only a complete file is renamed into
+/// <c>in/{dataset}/</c> and recorded; anything else leaves nothing behind.
+/// </summary>
+public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeProvider clock, ILogger<UploadReceiver> logger)
+{
+    private const int SniffBytes = 8 * 1024;
+    private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();
+
+    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Dataset dataset, CancellationToken ct)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        {
+            return Fail(Problem.UnsupportedMediaType("Upload the file as multipart/form-data in a field named 'file' (curl -F 'file=@data.csv')."));
+        }
+
+        var limit = dataset.MaxFileBytes;
+        if (request.ContentLength is { } length && length > limit + (64 * 1024))
+        {
+            return Fail(TooLarge(dataset, length));
+        }
+
+        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
+        MultipartSection? section;
+        while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
+        {
+            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                || HeaderUtilities.RemoveQuotes(disposition.Name).Value != "file")
+            {
+                continue;
+            }
+
+            var original = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+            var name = FileNames.Sanitize(original);
+            if (TypeProblem(dataset, name) is { } typeProblem)
+            {
+                return Fail(typeProblem);
+            }
+
+            return await StoreAsync(section.Body, dataset, name, ct);
+        }
+
+        return Fail(Problem.Validation("upload", [new FieldError("file", "required", "is required: a multipart field named 'file' with the file's content")]));
+    }
+
+    private async Task<ReceivedUpload> StoreAsync(Stream body, Dataset dataset, string name, CancellationToken ct)
+    {
+        var tenant = dataset.Tenant;
+        var fileId = FileCatalog.NewId();
+        Directory.CreateDirectory(staging.Incoming(tenant));
+        var temp = Path.Combine(staging.Incoming(tenant), fileId + ".part");
+        var kept = false;
+        try
+        {
+            long bytes = 0;
+            var buffer = new byte[81920];
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                int read;
+                while ((read = await body.ReadAsync(buffer, ct)) > 0)
+                {
+                    if (bytes == 0 && ContentProblem(dataset, buffer.AsSpan(0, Math.Min(read, SniffBytes))) is { } contentProblem)
+                    {
+                        return Fail(contentProblem);
+                    }
+
+                    bytes += read;
+                    if (bytes > dataset.MaxFileBytes)
+                    {
+                        return Fail(TooLarge(dataset, bytes));
+                    }
+
+                    await output.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+
+                await output.FlushAsync(ct);
+            }
+
+            if (bytes == 0)
+            {
+                return Fail(Problem.Validation("upload", [new FieldError("file", "not_empty", "the file is empty")]));
+            }
+
+            var folder = staging.In(tenant, dataset.Name);
+            Directory.CreateDirectory(folder);
+            var final = Path.Combine(folder, $"{fileId}__{name}");
+            File.Move(temp, final, overwrite: false);
+            var record = new FileRecord(tenant, fileId, dataset.Name, name, staging.Relative(tenant, final), FileStatus.Staged, bytes, clock.GetUtcNow());
+            try
+            {
+                await files.SaveAsync(record, CancellationToken.None);
+            }
+            catch
+            {
+                File.Delete(final);
+                throw;
+            }
+
+            kept = true;
+            logger.LogInformation("Staged {FileId} ({Bytes} bytes) for {TenantId}/{Dataset} as {FileName}", fileId, bytes, tenant, dataset.Name, name);
+            return new ReceivedUpload(record, null);
+        }
+        finally
+        {
+            if (!kept && File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    private static ProblemHttpResult? TypeProblem(Dataset dataset, string name)
+    {
+        var extension = FileNames.Extension(name);
+        var allowed = dataset.FileType switch
+        {
+            FileType.Csv => new[] { "csv", "txt", "" },
+            FileType.Tsv => ["tsv", "tab", "txt", ""],
+            _ => ["avro"],
+        };
+        return allowed.Contains(extension)
+            ? null
+            : Problem.UnsupportedMediaType($"Dataset '{dataset.Name}' takes {dataset.FileType.ToString().ToLowerInvariant()} files ({string.Join(", ", allowed.Where(a => a.Length > 0).Select(a => "." + a))}); '{name}' is not one.");
+    }
+
+    private static ProblemHttpResult? ContentProblem(Dataset dataset, ReadOnlySpan<byte> head)
+    {
+        if (dataset.FileType == FileType.Avro)
+        {
+            return head.StartsWith(AvroMagic) ? null : Problem.UnsupportedMediaType("The file is not an Avro object container file (it does not start with 'Obj\\x01').");
+        }
+
+        return head.Contains((byte)0) ? Problem.UnsupportedMediaType("The file contains NUL bytes, so it is not CSV/TSV text (compressed or binary files are not accepted).") : null;
+    }
+
+    private static ProblemHttpResult TooLarge(Dataset dataset, long bytes) => Problem.TooLarge(
+        $"The file is larger than dataset '{dataset.Name}' accepts (max_file_size_mb {dataset.MaxFileBytes / (1024 * 1024)}).",
+        new Dictionary<string, object?> { ["quota"] = "max_file_size_mb", ["limit"] = dataset.MaxFileBytes, ["usage"] = bytes });
+
+    private static ReceivedUpload Fail(ProblemHttpResult problem) => new(null, problem);
+}

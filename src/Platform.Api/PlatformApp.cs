@@ -1,0 +1,84 @@
+using System.Text.Json;
+using BatchIngestManager;
+using Catalog;
+using IngestionLog;
+using Platform.Api.Agreements;
+using Platform.Api.Auth;
+using Platform.Api.Datasets;
+using Platform.Api.Files;
+using Platform.Api.Health;
+using Platform.Api.Problems;
+using Platform.Api.Tenants;
+using StreamIngestManager;
+
+namespace Platform.Api;
+
+/// <summary>
+/// Composes the API host. In embedded mode (the default) the same process also runs the batch and stream
+/// managers; in cluster mode they run as their own processes. Tests build it with their own settings.
+/// </summary>
+public static class PlatformApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    public static WebApplication Create(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddPlatformEnvironment();
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        if (builder.Configuration["urls"] is null && builder.Configuration["ASPNETCORE_URLS"] is null && builder.Configuration["Urls"] is null)
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = null);
+        builder.Logging.AddPlatformLogging(builder.Configuration);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.AddCatalog(builder.Configuration);
+        builder.Services.AddPlatformAuth(builder.Configuration);
+        builder.Services.AddSingleton<UploadReceiver>();
+
+        var platform = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
+        if (platform.IsEmbedded)
+        {
+            builder.Services.AddBatchIngestManager(builder.Configuration);
+            builder.Services.AddStreamIngestManager(builder.Configuration);
+        }
+
+        var app = builder.Build();
+        app.Services.GetRequiredService<PlatformSecrets>();
+        app.UseExceptionHandler(error => error.Run(async context =>
+            await Problem.Of(StatusCodes.Status500InternalServerError, "internal", "Internal error",
+                "The platform failed to handle the request; the error is in its log.").ExecuteAsync(context)));
+        app.UseStatusCodePages(async status =>
+        {
+            if (!status.HttpContext.Response.HasStarted && status.HttpContext.Response.ContentLength is null)
+            {
+                await Problem.Of(status.HttpContext.Response.StatusCode, "http", ReasonPhrase(status.HttpContext.Response.StatusCode),
+                    $"{status.HttpContext.Request.Method} {status.HttpContext.Request.Path} answered {status.HttpContext.Response.StatusCode}.").ExecuteAsync(status.HttpContext);
+            }
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapOpenApi();
+        app.MapHealth();
+        app.MapAuth();
+        app.MapTenants();
+        app.MapDatasets();
+        app.MapAgreements();
+        app.MapFiles();
+        return app;
+    }
+
+    private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+}

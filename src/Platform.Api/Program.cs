@@ -1,0 +1,3 @@
+using Platform.Api;
+
+PlatformApp.Create(args).Run();
