@@ -1,0 +1,241 @@
+using System.IdentityModel.Tokens.Jwt;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
+using Platform.Api.Auth;
+
+namespace Platform.Tests.Api;
+
+public sealed class AuthTests : IAsyncLifetime
+{
+    private PlatformHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await PlatformHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private byte[] SigningKey => _host.Services.GetRequiredService<PlatformSecrets>().SigningKey;
+
+    private static string Mint(byte[] key, string algorithm = SecurityAlgorithms.HmacSha256, string issuer = "mysimbdp",
+        string audience = "mysimbdp-api", DateTime? expires = null, string role = "admin", string? tenant = null)
+    {
+        var claims = new List<Claim> { new("sub", tenant ?? "admin"), new("role", role) };
+        if (tenant is not null)
+        {
+            claims.Add(new Claim("tenant", tenant));
+        }
+
+        var exp = expires ?? DateTime.UtcNow.AddMinutes(10);
+        var token = new JwtSecurityToken(issuer, audience, claims, exp.AddHours(-1), exp,
+            new SigningCredentials(new SymmetricSecurityKey(key), algorithm));
+        return new JwtSecurityTokenHandler().WriteToken(token);
+    }
+
+    private static string Base64Url(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private async Task<HttpResponseMessage> ListTenantsWith(string token)
+    {
+        using var http = _host.WithToken(token);
+        return await http.GetAsync("/tenants");
+    }
+
+    [Fact]
+    public async Task AdminSecretGivesATokenThatListsTenants()
+    {
+        var response = await ListTenantsWith(await _host.TokenAsync("admin", PlatformHost.AdminSecret));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TokenResponseFollowsTheContract()
+    {
+        using var http = _host.Anonymous();
+        var response = await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = PlatformHost.AdminSecret });
+        var json = await response.ReadJsonAsync();
+        Assert.Equal("Bearer", json.GetProperty("token_type").GetString());
+        Assert.Equal(3600, json.GetProperty("expires_in").GetInt32());
+        Assert.False(string.IsNullOrEmpty(json.GetProperty("access_token").GetString()));
+    }
+
+    [Fact]
+    public async Task FormEncodedClientCredentialsAreAccepted()
+    {
+        using var http = _host.Anonymous();
+        var response = await http.PostAsync("/auth/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = "admin", ["client_secret"] = PlatformHost.AdminSecret,
+        }));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("admin", "wrong")]
+    [InlineData("nobody", "whatever")]
+    [InlineData("../etc", "x")]
+    public async Task WrongCredentialsAre401(string id, string secret)
+    {
+        using var http = _host.Anonymous();
+        var response = await http.PostAsJsonAsync("/auth/token", new { client_id = id, client_secret = secret });
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task MissingCredentialsNameEachField()
+    {
+        using var http = _host.Anonymous();
+        var response = await http.PostAsJsonAsync("/auth/token", new { });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var fields = (await response.ReadJsonAsync()).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).ToList();
+        Assert.Equal(["client_id", "client_secret"], fields);
+    }
+
+    [Fact]
+    public async Task ATokenSignedWithAnotherKeyIs401()
+    {
+        var response = await ListTenantsWith(Mint(Encoding.UTF8.GetBytes("another-key-that-is-at-least-32-bytes-long!!")));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("signature", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task AnExpiredTokenIs401()
+    {
+        var response = await ListTenantsWith(Mint(SigningKey, expires: DateTime.UtcNow.AddMinutes(-5)));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("expired", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ATokenForAnotherAudienceIs401()
+    {
+        var response = await ListTenantsWith(Mint(SigningKey, audience: "someone-else"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("audience", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ATokenFromAnotherIssuerIs401()
+    {
+        var response = await ListTenantsWith(Mint(SigningKey, issuer: "evil"));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnUnsignedAlgNoneTokenIs401()
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var token = Base64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." +
+            Base64Url($"{{\"sub\":\"admin\",\"role\":\"admin\",\"iss\":\"mysimbdp\",\"aud\":\"mysimbdp-api\",\"nbf\":{now - 60},\"exp\":{now + 600}}}") + ".";
+        var response = await ListTenantsWith(token);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ATokenSignedWithTheRightKeyButHs512Is401()
+    {
+        var response = await ListTenantsWith(Mint(SigningKey, SecurityAlgorithms.HmacSha512));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("not-a-jwt")]
+    [InlineData("a.b.c")]
+    [InlineData("eyJhbGciOiJIUzI1NiJ9.%%%.sig")]
+    public async Task AMalformedTokenIs401NotAServerError(string token)
+    {
+        using var http = _host.Anonymous();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/tenants");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task NoTokenIs401WithAProblemBody()
+    {
+        using var http = _host.Anonymous();
+        var response = await http.GetAsync("/tenants/anyone/files");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ATenantCannotReachAnotherTenantsRoutes()
+    {
+        using var a = await _host.TenantAsync("tenant_a");
+        using var b = await _host.TenantAsync("tenant_b");
+        foreach (var path in new[] { "/tenants/tenant_b/files", "/tenants/tenant_b/datasets", "/tenants/tenant_b/agreement", "/tenant/tenant_b", "/tenants/tenant_b" })
+        {
+            var response = await a.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"{path}: {response.StatusCode}");
+        }
+
+        var upload = await a.PostAsync("/upload-file/tenant_b", new MultipartFormDataContent { { new StringContent("x"), "file", "x.csv" } });
+        Assert.Equal(HttpStatusCode.Forbidden, upload.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/tenants/tenant_b/files")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ATenantForgingAnotherTenantsClaimWithoutTheKeyIs401()
+    {
+        var forged = Mint(Encoding.UTF8.GetBytes("not-the-platform-key-but-long-enough-anyway"), role: "tenant", tenant: "victim");
+        using var http = _host.WithToken(forged);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/tenants/victim/files")).StatusCode);
+    }
+
+    [Fact]
+    public async Task ATenantTokenCannotUseAdminRoutes()
+    {
+        using var tenant = await _host.TenantAsync("plain_tenant");
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.GetAsync("/tenants")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await tenant.PostAsJsonAsync("/tenants", new { id = "sneaky" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminsReachEveryTenantAndUnknownTenantsAre404()
+    {
+        using var tenant = await _host.TenantAsync("visible");
+        using var admin = await _host.AdminAsync();
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/tenants/visible/files")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync("/tenants/ghost/files")).StatusCode);
+    }
+
+    [Fact]
+    public async Task RotatingASecretRetiresTheOldOne()
+    {
+        using var admin = await _host.AdminAsync();
+        var created = await (await admin.PostAsJsonAsync("/tenants", new { id = "rotating" })).ReadJsonAsync();
+        var old = created.GetProperty("client_secret").GetString()!;
+        var rotated = await (await admin.PostAsync("/tenants/rotating/secret", null)).ReadJsonAsync();
+        var fresh = rotated.GetProperty("client_secret").GetString()!;
+        using var http = _host.Anonymous();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsJsonAsync("/auth/token", new { client_id = "rotating", client_secret = old })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/auth/token", new { client_id = "rotating", client_secret = fresh })).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("UPPER")]
+    [InlineData("has-dash")]
+    [InlineData("")]
+    [InlineData("a_name_that_is_longer_than_32_chars")]
+    public async Task TenantIdsFollowTheRule(string id)
+    {
+        using var admin = await _host.AdminAsync();
+        var response = await admin.PostAsJsonAsync("/tenants", new { id });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await response.ReadJsonAsync()).GetProperty("errors")[0];
+        Assert.Equal("id", error.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task CreatingATenantTwiceIs409()
+    {
+        using var admin = await _host.AdminAsync();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/tenants", new { id = "twice" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync("/tenants", new { id = "twice" })).StatusCode);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Platform.Tests.Api;
+
+/// <summary>
+/// The README's tour, run as written: the bash blocks of the "Five-minute tour" section, in order,
+/// against a real host whose admin secret was generated on first start. In the first block curl is made to
+/// fail on HTTP errors so that a broken step fails the test; the later blocks show refusals on purpose.
+/// </summary>
+public sealed partial class ReadmeTourTests
+{
+    [GeneratedRegex(@"```bash\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex BashBlock();
+
+    public static List<string> TourBlocks()
+    {
+        var readme = File.ReadAllText(Repo.Path("README.md"));
+        var start = readme.IndexOf("## Five-minute tour", StringComparison.Ordinal);
+        var end = readme.IndexOf("\n## ", start + 5, StringComparison.Ordinal);
+        var section = readme[start..(end < 0 ? readme.Length : end)];
+        return BashBlock().Matches(section).Select(m => m.Groups[1].Value).ToList();
+    }
+
+    [Fact]
+    public async Task TheTourWorksAsWritten()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Auth:AdminSecret"] = "" });
+        var blocks = TourBlocks();
+        Assert.Contains("datasets/speed_tracking/files", blocks[0]);
+        var script = "set -euo pipefail\ncurl() { command curl --fail-with-body \"$@\"; }\n" + blocks[0] +
+            "\nunset -f curl\necho '--- refusals'\n" + string.Join("\n", blocks.Skip(1));
+
+        var (exit, output) = await RunBashAsync(script, new Dictionary<string, string>
+        {
+            ["MYSIMBDP_URL"] = host.BaseAddress.ToString().TrimEnd('/'),
+            ["MYSIMBDP_HOME"] = host.Home,
+        });
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("\"physical_keyspace\": \"t8_client_a_tracking\"", output);
+        Assert.Contains("\"name\": \"readings.csv\"", output);
+        Assert.Contains("\"status\": \"staged\"", output);
+        Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
+    }
+
+    private static async Task<(int Exit, string Output)> RunBashAsync(string script, Dictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("bash", ["-c", script])
+        {
+            WorkingDirectory = Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        output.Append(await stdout).Append(await stderr);
+        return (process.ExitCode, output.ToString());
+    }
+}
