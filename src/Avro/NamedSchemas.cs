@@ -125,7 +125,11 @@ public sealed class RecordSchema : NamedSchema
         }
 
         _fields = fields;
-        _byName = fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        _byName = new Dictionary<string, Field>(fields.Count, StringComparer.Ordinal);
+        foreach (var field in fields)
+        {
+            _byName.TryAdd(field.Name, field);
+        }
     }
 }
 

@@ -1,0 +1,15 @@
+using Benchmarks;
+
+var command = args.Length > 0 ? args[0] : "";
+var rest = args.Skip(1).ToArray();
+return command switch
+{
+    "avro" => AvroBenchmark.Run(rest),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Benchmarks avro [--records N]");
+    return 2;
+}
