@@ -168,14 +168,11 @@ public sealed class RowBatch
         }
 
         var type = Table.Columns[column].Type;
-        return type.Kind switch
+        return type.Storage switch
         {
-            DataTypeKind.Boolean => GetInt64(row, column) != 0,
-            DataTypeKind.Int => (int)GetInt64(row, column),
-            DataTypeKind.BigInt => GetInt64(row, column),
-            DataTypeKind.Float => (float)GetDouble(row, column),
-            DataTypeKind.Double => GetDouble(row, column),
-            _ => FromStorage(type, GetInt64(row, column), GetDouble(row, column), GetBytes(row, column)),
+            ValueStorage.Int64 => FromStorage(type, GetInt64(row, column), 0, default),
+            ValueStorage.Double => FromStorage(type, 0, GetDouble(row, column), default),
+            _ => FromStorage(type, 0, 0, GetBytes(row, column)),
         };
     }
 
