@@ -30,6 +30,8 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<AgreementCatalog>();
         services.AddSingleton<FileCatalog>();
         services.AddSingleton<StagingArea>();
+        services.AddSingleton<Runs.RunCatalog>();
+        services.AddSingleton<Usage.UsageMeter>();
         services.AddHostedService<CatalogInitializer>();
         return services;
     }

@@ -56,7 +56,32 @@ public static class PlatformTables
         new Column("run_id", DataType.Text),
     ], ["tenant"], ["file_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files];
+    public static readonly TableSchema Runs = new(Ks, "runs",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("run_id", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("trigger", DataType.Text),
+        new Column("status", DataType.Text),
+        new Column("requested_at", DataType.Timestamp),
+        new Column("started_at", DataType.Timestamp),
+        new Column("finished_at", DataType.Timestamp),
+        new Column("files", DataType.Int),
+        new Column("rows_loaded", DataType.BigInt),
+        new Column("rows_quarantined", DataType.BigInt),
+        new Column("error", DataType.Text),
+        new Column("owner", DataType.Text),
+    ], ["tenant"], ["run_id"]);
+
+    /// <summary>One row per tenant while a batch run holds it; the row's TTL is the lease, so a dead holder's lock expires.</summary>
+    public static readonly TableSchema TenantLocks = new(Ks, "tenant_locks",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("owner", DataType.Text),
+        new Column("acquired_at", DataType.Timestamp),
+    ], ["tenant"]);
+
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

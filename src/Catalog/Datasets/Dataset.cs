@@ -132,6 +132,7 @@ public sealed class Dataset
         new Column("file_id", DataType.Text),
         new Column("line", DataType.BigInt),
         new Column("column", DataType.Text),
+        new Column("rule", DataType.Text),
         new Column("reason", DataType.Text),
         new Column("raw", DataType.Text),
         new Column("quarantined_at", DataType.Timestamp),

@@ -92,6 +92,58 @@ public sealed class FileCatalog(ICoredms coredms)
         return files;
     }
 
+    /// <summary>
+    /// Claims a file for ingestion, atomically (compare-and-set in coredms): a staged file, or one whose
+    /// previous owner is gone (<paramref name="reclaim"/>). Null when someone else got it first.
+    /// </summary>
+    public async Task<FileRecord?> TryClaimAsync(FileRecord file, string owner, DateTimeOffset now, TimeSpan lease, string runId, bool reclaim, CancellationToken ct)
+    {
+        var expected = reclaim
+            ? new Dictionary<string, object?> { ["status"] = FileStatus.Processing, ["owner"] = file.Owner }
+            : new Dictionary<string, object?> { ["status"] = FileStatus.Staged };
+        var claimed = file with
+        {
+            Status = FileStatus.Processing, Owner = owner, LeaseUntil = now + lease, StartedAt = now, FinishedAt = null,
+            Attempts = file.Attempts + 1, RunId = runId, Error = null,
+        };
+        var changes = new Dictionary<string, object?>
+        {
+            ["status"] = claimed.Status, ["owner"] = owner, ["lease_until"] = claimed.LeaseUntil, ["started_at"] = now,
+            ["finished_at"] = null, ["attempts"] = claimed.Attempts, ["run_id"] = runId, ["error"] = null,
+            ["rows_read"] = null, ["rows_loaded"] = null, ["rows_quarantined"] = null, ["rows_skipped"] = null,
+        };
+        return await coredms.UpdateIfAsync(Table, [file.Tenant, file.FileId], changes, expected, ct) ? claimed : null;
+    }
+
+    /// <summary>Extends the claim and records progress; false when the claim was lost.</summary>
+    public Task<bool> RenewAsync(FileRecord claimed, DateTimeOffset leaseUntil, long rowsRead, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId],
+            new Dictionary<string, object?> { ["lease_until"] = leaseUntil, ["rows_read"] = rowsRead },
+            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+
+    /// <summary>Records where a claimed file now is.</summary>
+    public Task<bool> SetPathAsync(FileRecord claimed, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["path"] = claimed.Path },
+            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+
+    /// <summary>Records the outcome and releases the claim; false when the claim had been lost.</summary>
+    public Task<bool> FinishAsync(FileRecord claimed, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?>
+        {
+            ["status"] = claimed.Status, ["path"] = claimed.Path, ["rows_read"] = claimed.RowsRead, ["rows_loaded"] = claimed.RowsLoaded,
+            ["rows_quarantined"] = claimed.RowsQuarantined, ["rows_skipped"] = claimed.RowsSkipped, ["finished_at"] = claimed.FinishedAt,
+            ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null,
+        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+
+    /// <summary>Puts a claimed file back to staged (for example when the tenant's app failed), keeping the reason.</summary>
+    public Task<bool> ReleaseAsync(FileRecord claimed, string reason, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?>
+        {
+            ["status"] = FileStatus.Staged, ["error"] = reason, ["owner"] = null, ["lease_until"] = null, ["run_id"] = null,
+        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+
+    public Task DeleteAsync(string tenant, string fileId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, fileId], ct);
+
     private static void Set(RowBatch row, string column, object? value) => row.SetValue(Table.IndexOf(column), value);
 
     private static FileRecord ToRecord(object?[] r) => new(

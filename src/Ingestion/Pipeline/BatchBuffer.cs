@@ -1,0 +1,129 @@
+using System.Text;
+using System.Threading.Channels;
+using Catalog.Datasets;
+using Coredms;
+using Ingestion.Conversion;
+
+namespace Ingestion.Pipeline;
+
+/// <summary>
+/// Moves rows from the parsing thread to the writer: a few reusable batches (rows plus their quarantine)
+/// cycle between a "free" and a "full" channel, so parsing the next batch overlaps with writing the last
+/// one, and memory stays at a few batches whatever the file's size.
+/// </summary>
+internal sealed class BatchBuffer
+{
+    public const int RowsPerBatch = 8192;
+    private const int RawLimit = 4096;
+
+    private readonly Channel<(RowBatch Rows, RowBatch Quarantine)> _free;
+    private readonly Channel<(RowBatch Rows, RowBatch Quarantine)> _full;
+    private readonly Dataset _dataset;
+    private readonly string _fileId;
+    private readonly long _now;
+
+    public BatchBuffer(Dataset dataset, string fileId, DateTimeOffset now, int batches = 3)
+    {
+        _dataset = dataset;
+        _fileId = fileId;
+        _now = now.ToUnixTimeMilliseconds();
+        _free = Channel.CreateBounded<(RowBatch, RowBatch)>(batches);
+        _full = Channel.CreateBounded<(RowBatch, RowBatch)>(batches);
+        for (var i = 0; i < batches; i++)
+        {
+            _free.Writer.TryWrite((new RowBatch(dataset.Table, RowsPerBatch), new RowBatch(dataset.Quarantine, 64)));
+        }
+
+        Take();
+    }
+
+    public RowBatch Rows { get; private set; } = null!;
+
+    public RowBatch Quarantine { get; private set; } = null!;
+
+    public long Quarantined { get; private set; }
+
+    public long Loaded { get; private set; }
+
+    /// <summary>Keeps the row being built; hands the batch over when it is full.</summary>
+    public void CommitRow()
+    {
+        Rows.EndRow();
+        Loaded++;
+        if (Rows.Count >= RowsPerBatch || Quarantine.Count >= RowsPerBatch)
+        {
+            Flush();
+        }
+    }
+
+    public void QuarantineRow(long line, RowProblem problem, ReadOnlySpan<byte> raw)
+    {
+        Rows.DiscardRow();
+        var q = Quarantine;
+        q.SetText(0, _dataset.Name);
+        q.SetText(1, _fileId);
+        q.SetInt64(2, line);
+        q.SetText(3, problem.Column);
+        q.SetText(4, problem.Rule);
+        q.SetText(5, problem.Message);
+        var text = raw.Length > RawLimit ? raw[..RawLimit] : raw;
+        q.SetBytes(6, System.Text.Unicode.Utf8.IsValid(text) ? text : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text)));
+        q.SetInt64(7, _now);
+        q.EndRow();
+        Quarantined++;
+        if (Quarantine.Count >= RowsPerBatch)
+        {
+            Flush();
+        }
+    }
+
+    /// <summary>Hands over what is pending (called at the end of the file too).</summary>
+    public void Flush()
+    {
+        if (Rows.Count == 0 && Quarantine.Count == 0)
+        {
+            return;
+        }
+
+        if (!_full.Writer.TryWrite((Rows, Quarantine)))
+        {
+            _full.Writer.WriteAsync((Rows, Quarantine)).AsTask().GetAwaiter().GetResult();
+        }
+
+        Take();
+    }
+
+    public void Complete(Exception? error = null) => _full.Writer.TryComplete(error);
+
+    /// <summary>The writer failed: release the parsing thread if it waits for a free or full slot.</summary>
+    public void Abort()
+    {
+        var stopped = new OperationCanceledException("The writer stopped.");
+        _full.Writer.TryComplete(stopped);
+        _free.Writer.TryComplete(stopped);
+    }
+
+    private void Take()
+    {
+        if (!_free.Reader.TryRead(out var batch))
+        {
+            batch = _free.Reader.ReadAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        batch.Rows.Clear();
+        batch.Quarantine.Clear();
+        (Rows, Quarantine) = batch;
+    }
+
+    /// <summary>The writer side: writes every full batch to the sink and recycles it.</summary>
+    public async Task DrainAsync(IRowSink sink, CancellationToken ct)
+    {
+        await foreach (var (rows, quarantine) in _full.Reader.ReadAllAsync(ct))
+        {
+            await sink.WriteAsync(rows, quarantine, ct);
+            rows.Clear();
+            quarantine.Clear();
+            await _free.Writer.WriteAsync((rows, quarantine), ct);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using Catalog.Datasets;
+using Catalog.Files;
+using Coredms;
+using Ingestion.Conversion;
+
+namespace Ingestion.Pipeline;
+
+/// <summary>
+/// Ingests one file of a dataset: parsing on one thread, writing on another, with the dataset's
+/// <c>on_error</c> deciding the file's fate. <c>continue</c> loads the good rows in one pass. <c>skip_file</c>
+/// and <c>abort</c> first validate the whole file (quarantining what fails) and load only if it passes:
+/// with no bad row at all for skip_file, with a share of bad rows at most <c>max_error_ratio</c> for abort
+/// (which stops reading as soon as the share is passed, once <see cref="AbortSample"/> rows were seen).
+/// A failed file therefore never has some rows loaded.
+/// </summary>
+public sealed class FileIngestion(TimeProvider clock)
+{
+    /// <summary>Rows read before abort judges the error ratio mid-file; shorter files are judged at their end.</summary>
+    public const int AbortSample = 1000;
+
+    public async Task<IngestionResult> RunAsync(Dataset dataset, string fileId, Func<Stream> open, IRowSink sink,
+        Action<long>? progress = null, CancellationToken ct = default)
+    {
+        progress ??= _ => { };
+        switch (dataset.OnError)
+        {
+            case OnError.Continue:
+                var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, ct);
+                return all.Outcome.Error is { } error
+                    ? IngestionResult.Failed(error, all.Outcome.Read, all.Loaded, all.Quarantined, all.Outcome.Skipped)
+                    : Done(all.Outcome, all.Loaded, all.Quarantined);
+            default:
+                var abort = dataset.OnError == OnError.Abort;
+                var ratio = dataset.MaxErrorRatio;
+                var check = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: false, quarantine: true),
+                    (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, ct);
+                var (read, bad) = (check.Outcome.Read, check.Quarantined);
+                if (check.Outcome.Error is { } fileError)
+                {
+                    return IngestionResult.Failed(fileError, read, 0, bad, check.Outcome.Skipped);
+                }
+
+                if (!abort && bad > 0)
+                {
+                    return IngestionResult.Failed($"on_error skip_file: {bad} of {read} rows failed validation (see the quarantine), so nothing was loaded.",
+                        read, 0, bad, check.Outcome.Skipped);
+                }
+
+                if (abort && bad > ratio * read)
+                {
+                    return IngestionResult.Failed($"on_error abort: {bad} of the first {read} rows ({100.0 * bad / read:F1}%) failed validation, " +
+                        $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped);
+                }
+
+                var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, ct);
+                return load.Outcome.Error is { } loadError
+                    ? IngestionResult.Failed(loadError, load.Outcome.Read, load.Loaded, bad, load.Outcome.Skipped)
+                    : Done(load.Outcome, load.Loaded, bad);
+        }
+    }
+
+    private static IngestionResult Done(CsvRows.Outcome outcome, long loaded, long quarantined) =>
+        new(quarantined > 0 ? FileStatus.PartiallyLoaded : FileStatus.Loaded, outcome.Read, loaded, quarantined, outcome.Skipped, null);
+
+    private async Task<(CsvRows.Outcome Outcome, long Loaded, long Quarantined)> PassAsync(Dataset dataset, string fileId, Func<Stream> open,
+        IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, CancellationToken ct)
+    {
+        var buffer = new BatchBuffer(dataset, fileId, clock.GetUtcNow());
+        var quality = new QualityChecker(dataset, clock);
+        var producer = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                using var content = open();
+                var outcome = dataset.FileType == FileType.Avro
+                    ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
+                    : new CsvRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress);
+                buffer.Flush();
+                buffer.Complete();
+                progress(outcome.Read);
+                return outcome;
+            }
+            catch (Exception e)
+            {
+                buffer.Complete(e);
+                throw;
+            }
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        try
+        {
+            await buffer.DrainAsync(sink, ct);
+        }
+        catch
+        {
+            buffer.Abort();
+            await Task.WhenAny(producer);
+            throw;
+        }
+
+        var result = await producer;
+        return (result, buffer.Loaded, buffer.Quarantined);
+    }
+
+    public static FieldConverter[] Converters(Dataset dataset) =>
+        dataset.Schema.Fields.Select((f, i) => new FieldConverter(f, i, dataset.Formats)).ToArray();
+
+    /// <summary>Lets only rows or only quarantine through to the real sink.</summary>
+    private sealed class FilteredSink(IRowSink inner, bool rows, bool quarantine) : IRowSink
+    {
+        private RowBatch? _noRows;
+        private RowBatch? _noQuarantine;
+
+        public Task WriteAsync(RowBatch rowBatch, RowBatch quarantineBatch, CancellationToken ct) => inner.WriteAsync(
+            rows ? rowBatch : _noRows ??= new RowBatch(rowBatch.Table, 1),
+            quarantine ? quarantineBatch : _noQuarantine ??= new RowBatch(quarantineBatch.Table, 1),
+            ct);
+    }
+}
+
+/// <summary>Writes rows and quarantined rows to coredms, both expiring after the tenant's retention.</summary>
+public sealed class CoredmsSink(ICoredms coredms, TimeSpan? ttl) : IRowSink
+{
+    public async Task WriteAsync(RowBatch rows, RowBatch quarantine, CancellationToken ct)
+    {
+        if (rows.Count > 0)
+        {
+            await coredms.UpsertAsync(rows, ttl, ct);
+        }
+
+        if (quarantine.Count > 0)
+        {
+            await coredms.UpsertAsync(quarantine, ttl, ct);
+        }
+    }
+}
