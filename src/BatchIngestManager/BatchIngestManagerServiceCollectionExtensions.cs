@@ -1,22 +1,41 @@
+using BatchIngestManager.Apps;
+using BatchIngestManager.Retention;
+using BatchIngestManager.Runs;
+using BatchIngestManager.Scheduling;
+using Ingestion;
+using Quartz;
+
 namespace BatchIngestManager;
 
 public static class BatchIngestManagerServiceCollectionExtensions
 {
-    /// <summary>Registers the batch ingest manager; the host it joins runs it.</summary>
+    /// <summary>Registers the batch ingest manager: schedules, the run executor, tenant apps, retention; the host it joins runs them.</summary>
     public static IServiceCollection AddBatchIngestManager(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddHostedService<BatchScheduler>();
+        services.AddOptions<BatchOptions>()
+            .Bind(configuration.GetSection(BatchOptions.Section))
+            .PostConfigure(o =>
+            {
+                var sample = Path.Combine(AppContext.BaseDirectory, "ClientBatchIngestApp.dll");
+                if (!o.Apps.ContainsKey(TenantAppRunner.SampleApp) && File.Exists(sample))
+                {
+                    o.Apps[TenantAppRunner.SampleApp] = new AppCommand { Command = TenantAppRunner.DotnetHost(), Arguments = ["exec", sample] };
+                }
+            })
+            .Validate(o => o.PollSeconds >= 1, "Batch:PollSeconds must be at least 1")
+            .Validate(o => o.MaxParallelTenants >= 1, "Batch:MaxParallelTenants must be at least 1")
+            .Validate(o => o.RetentionSweepMinutes >= 1, "Batch:RetentionSweepMinutes must be at least 1")
+            .Validate(o => o.Apps.Values.All(a => a.Command.Length > 0), "Batch:Apps entries need a Command")
+            .ValidateOnStart();
+        services.AddIngestion();
+        services.AddSingleton<TenantAppRunner>();
+        services.AddSingleton<BatchRun>();
+        services.AddSingleton<RetentionSweeper>();
+        services.AddQuartz();
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false);
+        services.AddHostedService<RunExecutor>();
+        services.AddHostedService<ScheduleSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<RetentionSweeper>());
         return services;
-    }
-}
-
-/// <summary>The batch manager's scheduler (schedules come with batch ingestion).</summary>
-internal sealed class BatchScheduler(ILogger<BatchScheduler> logger) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        logger.LogInformation("Batch ingest manager started");
-        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,161 @@
+using Catalog.Files;
+using Catalog.Runs;
+using Catalog.Tenants;
+using Ingestion.Claims;
+using Ingestion.Pipeline;
+using Microsoft.Extensions.Options;
+
+namespace BatchIngestManager.Runs;
+
+/// <summary>
+/// Executes requested runs. Each tenant's runs go one after another under the tenant's lock in the catalog
+/// (so two batch managers never run one tenant at once); up to <c>MaxParallelTenants</c> tenants run side by
+/// side. Runs requested in this process start at once; others are found by polling. On start, runs that a
+/// killed process left "running" are marked failed and a recovery run picks up their files.
+/// </summary>
+public sealed class RunExecutor(
+    RunCatalog runs, TenantCatalog tenants, FileCatalog files, BatchRun batchRun, StagedFileIngestor ingestor, WorkerIdentity me,
+    IOptions<BatchOptions> options, TimeProvider clock, ILogger<RunExecutor> logger) : BackgroundService
+{
+    public static readonly TimeSpan LockLease = TimeSpan.FromSeconds(60);
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Dictionary<string, Task> _active = new(StringComparer.Ordinal);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        runs.Requested += Wake;
+        try
+        {
+            await RecoverAsync(stoppingToken);
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await PumpAsync(stoppingToken);
+                await Task.WhenAny(_wake.WaitAsync(stoppingToken), Task.Delay(TimeSpan.FromSeconds(options.Value.PollSeconds), clock, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            runs.Requested -= Wake;
+            Task[] active;
+            lock (_active)
+            {
+                active = [.. _active.Values];
+            }
+
+            await Task.WhenAll(active);
+        }
+    }
+
+    private void Wake() => _wake.Release();
+
+    private async Task RecoverAsync(CancellationToken ct)
+    {
+        foreach (var tenant in await tenants.ListAsync(ct))
+        {
+            var needsRun = false;
+            foreach (var run in (await runs.ListAsync(tenant.Id, ct)).Where(r => r.Status == RunStatus.Running && WorkerIdentity.IsDeadHereOrGone(r.Owner)))
+            {
+                await runs.SaveAsync(run with { Status = RunStatus.Failed, Error = "interrupted: the process running it stopped", FinishedAt = clock.GetUtcNow(), Owner = null }, ct);
+                needsRun = true;
+            }
+
+            needsRun |= (await files.ListAsync(tenant.Id, ct)).Any(f => f.Status == FileStatus.Processing && ingestor.IsClaimable(f));
+            if (needsRun && !(await runs.ListAsync(tenant.Id, ct)).Any(r => r.Status == RunStatus.Requested))
+            {
+                logger.LogInformation("Requesting a recovery run for {TenantId}, whose files a stopped process left unfinished", tenant.Id);
+                await runs.RequestAsync(tenant.Id, null, "recovery", ct);
+            }
+        }
+    }
+
+    private async Task PumpAsync(CancellationToken ct)
+    {
+        foreach (var tenant in await tenants.ListAsync(ct))
+        {
+            lock (_active)
+            {
+                if (_active.ContainsKey(tenant.Id) || _active.Count >= options.Value.MaxParallelTenants)
+                {
+                    continue;
+                }
+            }
+
+            var requested = (await runs.ListAsync(tenant.Id, ct)).Any(r => r.Status == RunStatus.Requested);
+            if (!requested || !await runs.TryLockAsync(tenant.Id, me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
+            {
+                continue;
+            }
+
+            lock (_active)
+            {
+                _active[tenant.Id] = Task.Run(() => DrainTenantAsync(tenant.Id, ct), CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Runs the tenant's requested runs, oldest first, while holding (and renewing) its lock.</summary>
+    private async Task DrainTenantAsync(string tenant, CancellationToken ct)
+    {
+        using var renewal = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewing = RenewLockAsync(tenant, renewal.Token);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var next = (await runs.ListAsync(tenant, ct)).Where(r => r.Status == RunStatus.Requested).MinBy(r => r.RunId);
+                if (next is null)
+                {
+                    break;
+                }
+
+                if (await runs.TryStartAsync(next, me.Id, ct))
+                {
+                    await batchRun.ExecuteAsync(next with { Owner = me.Id }, ct);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Running the batch runs of {TenantId} failed", tenant);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewing;
+            await runs.UnlockAsync(tenant, me.Id, CancellationToken.None);
+            lock (_active)
+            {
+                _active.Remove(tenant);
+            }
+
+            Wake();
+        }
+    }
+
+    private async Task RenewLockAsync(string tenant, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(LockLease / 3, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                await runs.RenewLockAsync(tenant, me.Id, LockLease, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}
