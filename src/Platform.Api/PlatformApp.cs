@@ -6,7 +6,11 @@ using Platform.Api.Agreements;
 using Platform.Api.Auth;
 using Platform.Api.Datasets;
 using Platform.Api.Files;
+using Ingestion;
 using Platform.Api.Health;
+using Platform.Api.Ingest;
+using Platform.Api.Rows;
+using Platform.Api.Runs;
 using Platform.Api.Problems;
 using Platform.Api.Tenants;
 using StreamIngestManager;
@@ -21,7 +25,10 @@ public static class PlatformApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    public static WebApplication Create(string[] args, IDictionary<string, string?>? overrides = null)
+    /// <param name="args">Command-line arguments (configuration).</param>
+    /// <param name="overrides">Settings over every other source (tests).</param>
+    /// <param name="services">Last changes to the services, such as a controllable clock (tests).</param>
+    public static WebApplication Create(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddPlatformEnvironment();
@@ -47,6 +54,7 @@ public static class PlatformApp
         builder.Services.AddCatalog(builder.Configuration);
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
+        builder.Services.AddIngestion();
 
         var platform = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         if (platform.IsEmbedded)
@@ -55,6 +63,7 @@ public static class PlatformApp
             builder.Services.AddStreamIngestManager(builder.Configuration);
         }
 
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.Services.GetRequiredService<PlatformSecrets>();
         app.UseExceptionHandler(error => error.Run(async context =>
@@ -77,6 +86,9 @@ public static class PlatformApp
         app.MapDatasets();
         app.MapAgreements();
         app.MapFiles();
+        app.MapIngest();
+        app.MapRows();
+        app.MapRuns();
         return app;
     }
 

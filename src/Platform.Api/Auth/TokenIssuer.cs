@@ -6,7 +6,8 @@ using Microsoft.IdentityModel.Tokens;
 namespace Platform.Api.Auth;
 
 /// <summary>Issues HS256 JWTs with the platform's issuer and audience; the role is admin or tenant.</summary>
-public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> options, TimeProvider clock)
+/// <remarks>Tokens use real time, as JwtBearer validates them against it, whatever clock the data uses.</remarks>
+public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> options)
 {
     public const string RoleClaim = "role";
     public const string TenantClaim = "tenant";
@@ -17,7 +18,7 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
 
     public string Issue(string subject, string role)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = DateTime.UtcNow;
         var claims = new List<Claim>
         {
             new(JwtRegisteredClaimNames.Sub, subject),

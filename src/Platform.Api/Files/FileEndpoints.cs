@@ -1,5 +1,6 @@
 using Catalog.Datasets;
 using Catalog.Files;
+using Catalog.Usage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
@@ -35,17 +36,17 @@ public static class FileEndpoints
         seed.MapGet("/tenant/{tenant_id}", List).WithSummary("The tenant's files (same as /tenants/{tenant}/files).");
     }
 
-    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> Upload(
-        string name, HttpRequest request, TenantContext tenant, DatasetCatalog datasets, UploadReceiver receiver, CancellationToken ct)
+    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> Upload(string name, HttpRequest request, TenantContext tenant,
+        DatasetCatalog datasets, UploadReceiver receiver, UsageMeter meter, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
         return dataset is null
             ? Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.")
-            : await ReceiveAsync(request, dataset, receiver, ct);
+            : await ReceiveAsync(request, dataset, receiver, meter, logger, ct);
     }
 
-    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> UploadToDefault(
-        HttpRequest request, TenantContext tenant, DatasetCatalog datasets, UploadReceiver receiver, CancellationToken ct)
+    public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> UploadToDefault(HttpRequest request, TenantContext tenant,
+        DatasetCatalog datasets, UploadReceiver receiver, UsageMeter meter, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var all = await datasets.ListAsync(tenant.Id, ct);
         var dataset = all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);
@@ -57,20 +58,53 @@ public static class FileEndpoints
                     $"upload to /tenants/{tenant.Id}/datasets/{{name}}/files, or mark one with \"default\": true.");
         }
 
-        return await ReceiveAsync(request, dataset, receiver, ct);
+        return await ReceiveAsync(request, dataset, receiver, meter, logger, ct);
     }
 
+    /// <summary>Checks the tenant's file and storage quotas before and after receiving, then stages the file.</summary>
     private static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> ReceiveAsync(
-        HttpRequest request, Dataset dataset, UploadReceiver receiver, CancellationToken ct)
+        HttpRequest request, Dataset dataset, UploadReceiver receiver, UsageMeter meter, ILogger logger, CancellationToken ct)
     {
-        var received = await receiver.ReceiveAsync(request, dataset, ct);
-        if (received.Problem is not null)
+        var usage = await meter.MeasureAsync(dataset.Tenant, ct);
+        if (usage.FilesPerDay.IsExceededBy(1))
         {
-            return received.Problem;
+            return QuotaProblems.Exceeded(request.HttpContext, logger, dataset.Tenant, StatusCodes.Status429TooManyRequests, usage.FilesPerDay, usage.FilesPerDay.Used,
+                $"Tenant '{dataset.Tenant}' has uploaded {usage.FilesPerDay.Used} files today, its files_per_day limit is {usage.FilesPerDay.Limit}; try again tomorrow (UTC).");
         }
 
-        var f = received.File!;
+        if (StorageProblem(request.HttpContext, logger, dataset.Tenant, usage, request.ContentLength ?? 0) is { } early)
+        {
+            return early;
+        }
+
+        var (received, problem) = await receiver.ReceiveToTempAsync(request, dataset, ct);
+        if (received is null)
+        {
+            return problem!;
+        }
+
+        if (StorageProblem(request.HttpContext, logger, dataset.Tenant, usage, received.Bytes) is { } late)
+        {
+            File.Delete(received.TempPath);
+            return late;
+        }
+
+        var staged = await receiver.StageAsync(received, dataset);
+        var f = staged.File!;
         return TypedResults.Accepted($"/tenants/{f.Tenant}/files/{f.FileId}", new UploadResponse(f.FileId, f.Dataset, f.Name, f.Status, f.Bytes));
+    }
+
+    private static ProblemHttpResult? StorageProblem(HttpContext http, ILogger logger, string tenant, TenantUsage usage, long incoming)
+    {
+        var storage = usage.StorageMb;
+        var usedBytes = usage.StorageBytes + usage.StagedBytes;
+        if (storage.Limit is not { } limitMb || usedBytes + incoming <= limitMb * 1024 * 1024)
+        {
+            return null;
+        }
+
+        return QuotaProblems.Exceeded(http, logger, tenant, StatusCodes.Status413PayloadTooLarge, storage, (usedBytes + incoming) / (1024 * 1024),
+            $"Storing this file would bring tenant '{tenant}' to {(usedBytes + incoming) / (1024 * 1024)} MB, over its storage_mb limit of {limitMb} MB.");
     }
 
     public static async Task<Ok<FileList>> List(TenantContext tenant, FileCatalog files, string? status, string? dataset, int? limit, CancellationToken ct)

@@ -3,12 +3,16 @@ using Catalog.Files;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
+using IngestionLog;
 using Platform.Api.Problems;
 
 namespace Platform.Api.Files;
 
 /// <summary>The outcome of receiving an upload: the staged file, or the problem that stopped it.</summary>
 public sealed record ReceivedUpload(FileRecord? File, ProblemHttpResult? Problem);
+
+/// <summary>A complete upload in <c>.incoming/</c>, not yet staged: the caller stages it or deletes it.</summary>
+public sealed record ReceivedFile(string TempPath, string FileId, string Name, long Bytes);
 
 /// <summary>
 /// Receives a multipart upload straight to disk: the body is read section by section and the file part is
@@ -21,19 +25,27 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
     private const int SniffBytes = 8 * 1024;
     private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();
 
+    /// <summary>Receives and stages the upload.</summary>
     public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Dataset dataset, CancellationToken ct)
+    {
+        var (received, problem) = await ReceiveToTempAsync(request, dataset, ct);
+        return received is null ? Fail(problem!) : await StageAsync(received, dataset);
+    }
+
+    /// <summary>Receives the upload into <c>.incoming/</c> (nothing is left there when it fails).</summary>
+    public async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveToTempAsync(HttpRequest request, Dataset dataset, CancellationToken ct)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
             || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
         {
-            return Fail(Problem.UnsupportedMediaType("Upload the file as multipart/form-data in a field named 'file' (curl -F 'file=@data.csv')."));
+            return (null, Problem.UnsupportedMediaType("Upload the file as multipart/form-data in a field named 'file' (curl -F 'file=@data.csv')."));
         }
 
         var limit = dataset.MaxFileBytes;
         if (request.ContentLength is { } length && length > limit + (64 * 1024))
         {
-            return Fail(TooLarge(dataset, length));
+            return (null, TooLarge(dataset, length));
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
@@ -51,21 +63,20 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
             var name = FileNames.Sanitize(original);
             if (TypeProblem(dataset, name) is { } typeProblem)
             {
-                return Fail(typeProblem);
+                return (null, typeProblem);
             }
 
-            return await StoreAsync(section.Body, dataset, name, ct);
+            return await ReceiveBodyAsync(section.Body, dataset, name, ct);
         }
 
-        return Fail(Problem.Validation("upload", [new FieldError("file", "required", "is required: a multipart field named 'file' with the file's content")]));
+        return (null, Problem.Validation("upload", [new FieldError("file", "required", "is required: a multipart field named 'file' with the file's content")]));
     }
 
-    private async Task<ReceivedUpload> StoreAsync(Stream body, Dataset dataset, string name, CancellationToken ct)
+    private async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveBodyAsync(Stream body, Dataset dataset, string name, CancellationToken ct)
     {
-        var tenant = dataset.Tenant;
         var fileId = FileCatalog.NewId();
-        Directory.CreateDirectory(staging.Incoming(tenant));
-        var temp = Path.Combine(staging.Incoming(tenant), fileId + ".part");
+        Directory.CreateDirectory(staging.Incoming(dataset.Tenant));
+        var temp = Path.Combine(staging.Incoming(dataset.Tenant), fileId + ".part");
         var kept = false;
         try
         {
@@ -78,13 +89,13 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
                 {
                     if (bytes == 0 && ContentProblem(dataset, buffer.AsSpan(0, Math.Min(read, SniffBytes))) is { } contentProblem)
                     {
-                        return Fail(contentProblem);
+                        return (null, contentProblem);
                     }
 
                     bytes += read;
                     if (bytes > dataset.MaxFileBytes)
                     {
-                        return Fail(TooLarge(dataset, bytes));
+                        return (null, TooLarge(dataset, bytes));
                     }
 
                     await output.WriteAsync(buffer.AsMemory(0, read), ct);
@@ -95,27 +106,11 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
 
             if (bytes == 0)
             {
-                return Fail(Problem.Validation("upload", [new FieldError("file", "not_empty", "the file is empty")]));
-            }
-
-            var folder = staging.In(tenant, dataset.Name);
-            Directory.CreateDirectory(folder);
-            var final = Path.Combine(folder, $"{fileId}__{name}");
-            File.Move(temp, final, overwrite: false);
-            var record = new FileRecord(tenant, fileId, dataset.Name, name, staging.Relative(tenant, final), FileStatus.Staged, bytes, clock.GetUtcNow());
-            try
-            {
-                await files.SaveAsync(record, CancellationToken.None);
-            }
-            catch
-            {
-                File.Delete(final);
-                throw;
+                return (null, Problem.Validation("upload", [new FieldError("file", "not_empty", "the file is empty")]));
             }
 
             kept = true;
-            logger.LogInformation("Staged {FileId} ({Bytes} bytes) for {TenantId}/{Dataset} as {FileName}", fileId, bytes, tenant, dataset.Name, name);
-            return new ReceivedUpload(record, null);
+            return (new ReceivedFile(temp, fileId, name, bytes), null);
         }
         finally
         {
@@ -123,6 +118,30 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
             {
                 File.Delete(temp);
             }
+        }
+    }
+
+    /// <summary>Renames a received file into <c>in/{dataset}/</c> and records it as staged; deletes it if that fails.</summary>
+    public async Task<ReceivedUpload> StageAsync(ReceivedFile received, Dataset dataset)
+    {
+        var tenant = dataset.Tenant;
+        var folder = staging.In(tenant, dataset.Name);
+        Directory.CreateDirectory(folder);
+        var final = Path.Combine(folder, $"{received.FileId}__{received.Name}");
+        try
+        {
+            File.Move(received.TempPath, final, overwrite: false);
+            var record = new FileRecord(tenant, received.FileId, dataset.Name, received.Name, staging.Relative(tenant, final), FileStatus.Staged, received.Bytes, clock.GetUtcNow());
+            await files.SaveAsync(record, CancellationToken.None);
+            logger.IngestionEvent(IngestionEvents.FileStaged, "{EventAction}: {TenantId}/{Dataset} file {FileId} ({Bytes} bytes) as {FileName}",
+                IngestionEvents.FileStaged, tenant, dataset.Name, received.FileId, received.Bytes, received.Name);
+            return new ReceivedUpload(record, null);
+        }
+        catch
+        {
+            File.Delete(received.TempPath);
+            File.Delete(final);
+            throw;
         }
     }
 

@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Catalog.Datasets;
+using Coredms;
+using Ingestion.Pipeline;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Api.Auth;
+using Platform.Api.Problems;
+
+namespace Platform.Api.Rows;
+
+public sealed record RowList(IReadOnlyList<JsonObject> Rows, string? PagingState);
+
+public sealed record QuarantineView(string FileId, long Line, string Column, string Rule, string Reason, string Raw, DateTimeOffset? QuarantinedAt);
+
+public sealed record QuarantineList(IReadOnlyList<QuarantineView> Rows, string? PagingState);
+
+public static class RowEndpoints
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 10_000;
+
+    public static void MapRows(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Rows");
+        group.MapGet("/rows", ReadRows)
+            .WithSummary("Rows, by primary key (?field=value for leading key fields) and paged (?limit=, ?paging_state=).");
+        group.MapGet("/quarantine", ReadQuarantine).WithSummary("Quarantined rows with file, line, column, rule, reason and the raw line (?file_id=, ?limit=, ?paging_state=).");
+    }
+
+    public static async Task<Results<Ok<RowList>, ProblemHttpResult>> ReadRows(string name, HttpRequest request, TenantContext tenant,
+        DatasetCatalog datasets, ICoredms coredms, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
+        if (dataset is null)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        var (limit, limitProblem) = Limit(request);
+        if (limitProblem is not null)
+        {
+            return limitProblem;
+        }
+
+        var (prefix, keyProblem) = KeyPrefix(dataset, request.Query);
+        if (keyProblem is not null)
+        {
+            return keyProblem;
+        }
+
+        try
+        {
+            var page = await coredms.SelectAsync(dataset.Table, new SelectQuery(prefix!, limit, request.Query["paging_state"].FirstOrDefault()), ct);
+            return TypedResults.Ok(new RowList(page.Rows.Select(r => RowRenderer.Render(dataset, r)).ToList(), page.PagingState));
+        }
+        catch (CoredmsException e) when (e.Message.Contains("paging state", StringComparison.Ordinal))
+        {
+            return Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
+        }
+    }
+
+    public static async Task<Results<Ok<QuarantineList>, ProblemHttpResult>> ReadQuarantine(string name, HttpRequest request, TenantContext tenant,
+        DatasetCatalog datasets, ICoredms coredms, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
+        if (dataset is null)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        var (limit, limitProblem) = Limit(request);
+        if (limitProblem is not null)
+        {
+            return limitProblem;
+        }
+
+        object?[] prefix = request.Query["file_id"].FirstOrDefault() is { } fileId ? [dataset.Name, fileId] : [dataset.Name];
+        try
+        {
+            var page = await coredms.SelectAsync(dataset.Quarantine, new SelectQuery(prefix, limit, request.Query["paging_state"].FirstOrDefault()), ct);
+            var q = dataset.Quarantine;
+            return TypedResults.Ok(new QuarantineList(page.Rows.Select(r => new QuarantineView(
+                (string)r[q.IndexOf("file_id")]!, (long)r[q.IndexOf("line")]!, (string?)r[q.IndexOf("column")] ?? "", (string?)r[q.IndexOf("rule")] ?? "",
+                (string?)r[q.IndexOf("reason")] ?? "", (string?)r[q.IndexOf("raw")] ?? "", (DateTimeOffset?)r[q.IndexOf("quarantined_at")])).ToList(), page.PagingState));
+        }
+        catch (CoredmsException e) when (e.Message.Contains("paging state", StringComparison.Ordinal))
+        {
+            return Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
+        }
+    }
+
+    private static (int Limit, ProblemHttpResult? Problem) Limit(HttpRequest request)
+    {
+        var text = request.Query["limit"].FirstOrDefault();
+        if (text is null)
+        {
+            return (DefaultLimit, null);
+        }
+
+        return int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit
+            ? (limit, null)
+            : (0, Problem.Validation("query", [new FieldError("limit", "range", $"'{text}' is not a whole number from 1 to {MaxLimit}")]));
+    }
+
+    /// <summary>
+    /// The key prefix from the query: values for the leading primary key fields, converted like file values.
+    /// A prefix must cover the whole partition key (or be empty), as Cassandra requires.
+    /// </summary>
+    private static (object?[]? Prefix, ProblemHttpResult? Problem) KeyPrefix(Dataset dataset, IQueryCollection query)
+    {
+        var errors = new List<FieldError>();
+        foreach (var key in query.Keys.Where(k => k is not ("limit" or "paging_state") && !dataset.PrimaryKey.Contains(k)))
+        {
+            errors.Add(new FieldError(key, "unknown_property", $"is not a filter; filter by the primary key ({string.Join(", ", dataset.PrimaryKey)}) from its first field"));
+        }
+
+        var converters = Ingestion.Pipeline.FileIngestion.Converters(dataset);
+        var row = new RowBatch(dataset.Table, 1);
+        var prefix = new List<object?>();
+        var gap = false;
+        foreach (var key in dataset.PrimaryKey)
+        {
+            if (query[key].FirstOrDefault() is not { } text)
+            {
+                gap = true;
+                continue;
+            }
+
+            if (gap)
+            {
+                errors.Add(new FieldError(key, "primary_key", $"filters must follow the primary key's order ({string.Join(", ", dataset.PrimaryKey)}) without gaps"));
+                continue;
+            }
+
+            var column = dataset.Table.IndexOf(key);
+            if (converters[column].Convert(Encoding.UTF8.GetBytes(text), row) is { } problem)
+            {
+                errors.Add(new FieldError(key, problem.Rule, problem.Message));
+                continue;
+            }
+
+            prefix.Add(row.GetValue(0, column));
+        }
+
+        if (prefix.Count > 0 && prefix.Count < dataset.PartitionKey.Count)
+        {
+            errors.Add(new FieldError(dataset.PartitionKey[prefix.Count], "primary_key", $"a filter needs every partition key field ({string.Join(", ", dataset.PartitionKey)}) or none"));
+        }
+
+        return errors.Count > 0 ? (null, Problem.Validation("query", errors)) : ([.. prefix], null);
+    }
+}
