@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Api;
 
 namespace Platform.Tests;
@@ -15,12 +17,14 @@ public sealed class PlatformHost : IAsyncDisposable
     public const string AdminSecret = "admin-secret-for-tests";
 
     private readonly IDictionary<string, string?> _settings;
+    private readonly TimeProvider? _clock;
     private WebApplication? _app;
 
-    private PlatformHost(string home, IDictionary<string, string?> settings)
+    private PlatformHost(string home, IDictionary<string, string?> settings, TimeProvider? clock)
     {
         Home = home;
         _settings = settings;
+        _clock = clock;
     }
 
     public string Home { get; }
@@ -29,7 +33,7 @@ public sealed class PlatformHost : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
-    public static async Task<PlatformHost> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<PlatformHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var home = Path.Combine(Path.GetTempPath(), "mysimbdp-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(home);
@@ -45,14 +49,20 @@ public sealed class PlatformHost : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = new PlatformHost(home, all);
+        var host = new PlatformHost(home, all, clock);
         await host.StartAppAsync();
         return host;
     }
 
     private async Task StartAppAsync()
     {
-        _app = PlatformApp.Create([], _settings);
+        _app = PlatformApp.Create([], _settings, services =>
+        {
+            if (_clock is not null)
+            {
+                services.Replace(ServiceDescriptor.Singleton(_clock));
+            }
+        });
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
     }

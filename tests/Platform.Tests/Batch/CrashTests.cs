@@ -1,0 +1,136 @@
+using System.Text;
+using System.Text.Json;
+using Coredms;
+using Coredms.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Tests.Batch;
+
+/// <summary>
+/// The platform killed (SIGKILL) in the middle of ingesting a large file, then started again: the file is
+/// re-claimed, and in the end the table holds exactly the right rows and the file is loaded once, with exact counts.
+/// </summary>
+public sealed class CrashTests
+{
+    private const int Rows = 2_000_000;
+    private const int BadEvery = 10_000;
+
+    private static string BuildFile(string folder)
+    {
+        var path = Path.Combine(folder, "big.csv");
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 20);
+        writer.Write(MessyFile.Header + "\n");
+        for (var i = 1; i <= Rows; i++)
+        {
+            writer.Write(i % 1000);
+            writer.Write(',');
+            writer.Write(i);
+            writer.Write(i % BadEvery == 0 ? ",2026-03-01,08:00:00,-1,1,car,p\n" : ",2026-03-01,08:00:00,51.5,1,car,p\n");
+        }
+
+        return path;
+    }
+
+    [Fact]
+    public async Task KillingThePlatformMidFileLosesAndDoublesNothing()
+    {
+        var home = Directory.CreateTempSubdirectory("mysimbdp-crash-").FullName;
+        try
+        {
+            var file = BuildFile(home);
+            string fileId;
+            await using (var first = await ChildHost.StartAsync(home))
+            {
+                using var admin = await first.AdminAsync();
+                Assert.True((await admin.PostAsync("/tenants", Repo.Body(new System.Text.Json.Nodes.JsonObject { ["id"] = "crash" }))).IsSuccessStatusCode);
+                await admin.RegisterAsync("crash", Flows.DatasetA(), Flows.AgreementWithoutApp());
+                await using (var content = File.OpenRead(file))
+                {
+                    var upload = await admin.PostAsync("/tenants/crash/datasets/speed_tracking/files", new MultipartFormDataContent { { new StreamContent(content), "file", "big.csv" } });
+                    fileId = (await upload.ReadJsonAsync()).GetProperty("file_id").GetString()!;
+                }
+
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, (await admin.PostAsync("/tenants/crash/datasets/speed_tracking/ingest", null)).StatusCode);
+                var midway = false;
+                for (var i = 0; i < 2000 && !midway; i++)
+                {
+                    var rows = JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/datasets/speed_tracking/rows?limit=1")).RootElement.GetProperty("rows");
+                    var status = (await admin.FileAsync("crash", fileId)).GetProperty("status").GetString();
+                    midway = rows.GetArrayLength() > 0 && status == "processing";
+                    Assert.NotEqual("loaded", status);
+                    Assert.NotEqual("partially_loaded", status);
+                    if (!midway)
+                    {
+                        await Task.Delay(10);
+                    }
+                }
+
+                Assert.True(midway, "the ingestion was never seen in progress");
+                first.Kill();
+            }
+
+            await using (var second = await ChildHost.StartAsync(home))
+            {
+                using var admin = await second.AdminAsync();
+                JsonElement after = default;
+                for (var i = 0; i < 1200; i++)
+                {
+                    after = await admin.FileAsync("crash", fileId);
+                    if (after.GetProperty("status").GetString() is "loaded" or "partially_loaded" or "failed")
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(50);
+                }
+
+                Assert.Equal("partially_loaded", after.GetProperty("status").GetString());
+                Assert.Equal(Rows, after.GetProperty("rows_read").GetInt64());
+                Assert.Equal(Rows - (Rows / BadEvery), after.GetProperty("rows_loaded").GetInt64());
+                Assert.Equal(Rows / BadEvery, after.GetProperty("rows_quarantined").GetInt64());
+                Assert.Single(JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/files")).RootElement.GetProperty("files").EnumerateArray());
+                var runs = JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/runs")).RootElement.GetProperty("runs").EnumerateArray()
+                    .Select(r => (r.GetProperty("trigger").GetString(), r.GetProperty("status").GetString())).ToList();
+                Assert.Contains(("manual", "failed"), runs);
+                Assert.Contains(("recovery", "succeeded"), runs);
+            }
+
+            var (keys, quarantined) = await CountAsync(Path.Combine(home, "coredms"));
+            Assert.Equal(Rows - (Rows / BadEvery), keys);
+            Assert.Equal(Rows / BadEvery, quarantined);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    /// <summary>Counts the rows in the tenant's table and quarantine straight from the SQLite files, after the platform stopped.</summary>
+    private static async Task<(long Rows, long Quarantined)> CountAsync(string coredmsDirectory)
+    {
+        using var db = new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = coredmsDirectory }), TimeProvider.System);
+        var dataset = global::Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement);
+        async Task<long> Count(TableSchema table)
+        {
+            long count = 0;
+            var seen = new HashSet<(object?, object?)>();
+            string? state = null;
+            do
+            {
+                var page = await db.SelectAsync(table, SelectQuery.All(100_000, state));
+                foreach (var row in page.Rows)
+                {
+                    Assert.True(seen.Add((row[table.PrimaryKeyIndexes[0]], row[table.PrimaryKeyIndexes[^1]])), "a key came back twice");
+                }
+
+                count += page.Rows.Count;
+                state = page.PagingState;
+            }
+            while (state is not null);
+
+            return count;
+        }
+
+        return (await Count(dataset.Table), await Count(dataset.Quarantine));
+    }
+}

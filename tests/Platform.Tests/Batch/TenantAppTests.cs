@@ -1,0 +1,93 @@
+using System.Diagnostics;
+
+namespace Platform.Tests.Batch;
+
+public sealed class TenantAppTests : IAsyncLifetime
+{
+    private PlatformHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("MYSIMBDP_TEST_SENTINEL", "platform-only");
+        _host = await PlatformHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Batch:Apps:sleeper:Command"] = "sleep",
+            ["Batch:Apps:sleeper:Arguments:0"] = "60",
+            ["Batch:Apps:hog:Command"] = "perl",
+            ["Batch:Apps:hog:Arguments:0"] = "-e",
+            ["Batch:Apps:hog:Arguments:1"] = "my $x = 'a' x 400_000_000; sleep 60",
+            ["Batch:Apps:envdump:Command"] = "bash",
+            ["Batch:Apps:envdump:Arguments:0"] = "-c",
+            ["Batch:Apps:envdump:Arguments:1"] = "mkdir -p \"$SOURCE_PATH/$CLIENT_ID/out\" && env > \"$SOURCE_PATH/$CLIENT_ID/out/env.txt\" && echo done",
+        });
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private async Task<(HttpClient Tenant, string FileId)> Prepare(string tenant, string app, int timeout, string memoryLimit = "512Mi")
+    {
+        var t = await _host.TenantAsync(tenant);
+        var agreement = Flows.AgreementWithoutApp()
+            .With("batch_app", new System.Text.Json.Nodes.JsonObject { ["name"] = app, ["timeout_seconds"] = timeout })
+            .With("resources.limits.memory", memoryLimit)
+            .With("resources.requests.memory", "32Mi");
+        await t.RegisterAsync(tenant, Flows.DatasetA(), agreement);
+        return (t, await t.UploadAsync(tenant, "speed_tracking", "a.csv", MessyFile.Build()));
+    }
+
+    [Fact]
+    public async Task AnAppThatOutlivesItsTimeLimitIsKilledAndItsFilesWaitStaged()
+    {
+        var (t, fileId) = await Prepare("slow_app", "sleeper", timeout: 1);
+        using var _ = t;
+        var watch = Stopwatch.StartNew();
+        var run = await t.IngestAndWaitAsync("slow_app", "speed_tracking");
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"the app was not stopped: {watch.Elapsed}");
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Contains("ran longer than its time limit of 1 s; it was killed", run.GetProperty("error").GetString());
+        var file = await t.FileAsync("slow_app", fileId);
+        Assert.Equal("staged", file.GetProperty("status").GetString());
+        Assert.Contains("time limit", file.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AnAppThatPassesTheMemoryLimitIsKilledAndReported()
+    {
+        var (t, fileId) = await Prepare("hungry_app", "hog", timeout: 120, memoryLimit: "64Mi");
+        using var _ = t;
+        var watch = Stopwatch.StartNew();
+        var run = await t.IngestAndWaitAsync("hungry_app", "speed_tracking", TimeSpan.FromSeconds(90));
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(45), $"the app was not stopped: {watch.Elapsed}");
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Contains("over the agreement's memory limit of 64 MiB; it was killed", run.GetProperty("error").GetString());
+        Assert.Equal("staged", (await t.FileAsync("hungry_app", fileId)).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task AppsGetClientIdAndSourcePathAndNothingOfThePlatformsEnvironment()
+    {
+        var (t, fileId) = await Prepare("env_app", "envdump", timeout: 30);
+        using var _ = t;
+        await t.IngestAndWaitAsync("env_app", "speed_tracking");
+
+        var env = File.ReadAllLines(Path.Combine(_host.Home, "staging", "env_app", "out", "env.txt"));
+        Assert.Contains("CLIENT_ID=env_app", env);
+        Assert.Contains($"SOURCE_PATH={Path.Combine(_host.Home, "staging")}", env);
+        Assert.DoesNotContain(env, line => line.Contains("platform-only", StringComparison.Ordinal));
+        var file = await t.FileAsync("env_app", fileId);
+        Assert.Equal("failed", file.GetProperty("status").GetString());
+        Assert.Equal("the batch app 'envdump' wrote no output for this file", file.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task AnAppThePlatformDoesNotProvideIsReported()
+    {
+        var (t, fileId) = await Prepare("unknown_app", "nosuchapp", timeout: 30);
+        using var _ = t;
+        var run = await t.IngestAndWaitAsync("unknown_app", "speed_tracking");
+        Assert.Contains("names the batch app 'nosuchapp', which this platform does not provide", run.GetProperty("error").GetString());
+        Assert.Equal("staged", (await t.FileAsync("unknown_app", fileId)).GetProperty("status").GetString());
+    }
+}

@@ -1,0 +1,77 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Platform.Tests;
+
+/// <summary>What tenants do, as API calls: register, upload, ingest and wait, read back.</summary>
+public static class Flows
+{
+    public static async Task RegisterAsync(this HttpClient http, string tenant, JsonObject dataset, JsonObject? agreement)
+    {
+        var name = dataset["name"]!.GetValue<string>();
+        var put = await http.PutAsync($"/tenants/{tenant}/datasets/{name}", Repo.Body(dataset));
+        Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        if (agreement is not null)
+        {
+            var agreed = await http.PutAsync($"/tenants/{tenant}/agreement", Repo.Body(agreement.With("client", tenant)));
+            Assert.True(agreed.IsSuccessStatusCode, await agreed.Content.ReadAsStringAsync());
+        }
+    }
+
+    public static async Task<string> UploadAsync(this HttpClient http, string tenant, string dataset, string name, byte[] content)
+    {
+        var response = await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/files", new MultipartFormDataContent { { new ByteArrayContent(content), "file", name } });
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (await response.ReadJsonAsync()).GetProperty("file_id").GetString()!;
+    }
+
+    /// <summary>Requests a run and polls it until it has finished (or the time limit says something hangs).</summary>
+    public static async Task<JsonElement> IngestAndWaitAsync(this HttpClient http, string tenant, string dataset, TimeSpan? within = null)
+    {
+        var response = await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/ingest", null);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var runId = (await response.ReadJsonAsync()).GetProperty("run_id").GetString()!;
+        return await WaitForRunAsync(http, tenant, runId, within);
+    }
+
+    public static async Task<JsonElement> WaitForRunAsync(this HttpClient http, string tenant, string runId, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var run = JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/runs/{runId}")).RootElement;
+            if (run.GetProperty("status").GetString() is "succeeded" or "failed")
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"run {runId} did not finish in time: {run}");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task<JsonElement> FileAsync(this HttpClient http, string tenant, string fileId) =>
+        JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/files/{fileId}")).RootElement;
+
+    /// <summary>Every row of a dataset, following paging states.</summary>
+    public static async Task<List<JsonElement>> AllRowsAsync(this HttpClient http, string tenant, string dataset, string what = "rows", string query = "")
+    {
+        var rows = new List<JsonElement>();
+        string? state = null;
+        do
+        {
+            var url = $"/tenants/{tenant}/datasets/{dataset}/{what}?limit=1000{query}" + (state is null ? "" : "&paging_state=" + Uri.EscapeDataString(state));
+            var page = JsonDocument.Parse(await http.GetStringAsync(url)).RootElement;
+            rows.AddRange(page.GetProperty("rows").EnumerateArray().Select(r => r.Clone()));
+            state = page.GetProperty("paging_state").GetString();
+        }
+        while (state is not null);
+
+        return rows;
+    }
+
+    public static JsonObject DatasetA(string name = "speed_tracking") => Repo.Example("client_a", "dataset").With("name", name);
+
+    public static JsonObject AgreementWithoutApp() => Repo.Example("client_a", "agreement").Without("batch_app");
+}
