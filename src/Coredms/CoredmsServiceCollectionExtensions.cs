@@ -26,6 +26,7 @@ public static class CoredmsServiceCollectionExtensions
             })
             .Validate(o => o.Engine is "sqlite", "Coredms:Engine must be 'sqlite' (embedded)")
             .Validate(o => o.Sqlite.CacheSizeMb is >= 1 and <= 4096, "Coredms:Sqlite:CacheSizeMb must be between 1 and 4096")
+            .Validate(o => o.Sqlite.PageSize is >= 512 and <= 65536 && (o.Sqlite.PageSize & (o.Sqlite.PageSize - 1)) == 0, "Coredms:Sqlite:PageSize must be a power of two from 512 to 65536")
             .ValidateOnStart();
         services.AddSingleton<ICoredms>(sp =>
         {

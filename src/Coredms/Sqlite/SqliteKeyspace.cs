@@ -7,11 +7,11 @@ internal sealed class SqliteKeyspace : IDisposable
 {
     private readonly Dictionary<string, StoredTable> _tables = new(StringComparer.Ordinal);
 
-    public SqliteKeyspace(string name, string path, int cacheSizeMb)
+    public SqliteKeyspace(string name, string path, SqliteOptions options)
     {
         Name = name;
         Path = path;
-        Connection = SqliteConnection.Open(path, cacheSizeMb);
+        Connection = SqliteConnection.Open(path, options.CacheSizeMb, options.PageSize);
         Connection.Execute($"CREATE TABLE IF NOT EXISTS {SqliteSql.TablesTable} (name TEXT PRIMARY KEY, definition TEXT NOT NULL) WITHOUT ROWID");
         var select = Connection.Prepare($"SELECT name, definition FROM {SqliteSql.TablesTable}");
         while (select.Step())

@@ -32,8 +32,12 @@ internal static class SqliteSql
             .AppendJoin(", ", table.PrimaryKey.Select(Quote)).Append(")) WITHOUT ROWID").ToString();
     }
 
-    public static string Insert(TableSchema table, string verb) =>
-        $"{verb} INTO {Quote(table.Name)} ({string.Join(", ", table.Columns.Select(c => Quote(c.Name)))}, {Expires}) VALUES ({Parameters(1, table.Columns.Count + 1)})";
+    public static string Insert(TableSchema table, string verb, int rows = 1)
+    {
+        var width = table.Columns.Count + 1;
+        var values = string.Join(", ", Enumerable.Range(0, rows).Select(r => $"({Parameters((r * width) + 1, width)})"));
+        return $"{verb} INTO {Quote(table.Name)} ({string.Join(", ", table.Columns.Select(c => Quote(c.Name)))}, {Expires}) VALUES {values}";
+    }
 
     public static string Select(TableSchema table, int prefixLength, bool paged)
     {
