@@ -13,7 +13,7 @@ namespace Ingestion.Pipeline;
 /// </summary>
 internal sealed class BatchBuffer
 {
-    public const int RowsPerBatch = 8192;
+    public const int RowsPerBatch = 131072;
     private const int RawLimit = 4096;
 
     private readonly Channel<(RowBatch Rows, RowBatch Quarantine)> _free;

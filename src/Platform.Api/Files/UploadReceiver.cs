@@ -101,7 +101,8 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeP
                     await output.WriteAsync(buffer.AsMemory(0, read), ct);
                 }
 
-                await output.FlushAsync(ct);
+                // On disk before the platform says "accepted": a 202 must survive a power loss.
+                output.Flush(flushToDisk: true);
             }
 
             if (bytes == 0)
