@@ -5,11 +5,12 @@ var rest = args.Skip(1).ToArray();
 return command switch
 {
     "avro" => AvroBenchmark.Run(rest),
+    "batch" => await BatchBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Benchmarks avro [--records N]");
+    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB]");
     return 2;
 }

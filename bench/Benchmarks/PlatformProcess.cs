@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Benchmarks;
+
+/// <summary>The platform started as its own process on a free loopback port, with a fresh home.</summary>
+internal sealed class PlatformProcess : IAsyncDisposable
+{
+    public const string AdminSecret = "bench-admin-secret";
+    private readonly Process _process;
+
+    private PlatformProcess(Process process, HttpClient http, string home)
+    {
+        _process = process;
+        Http = http;
+        Home = home;
+    }
+
+    public HttpClient Http { get; }
+
+    public string Home { get; }
+
+    public static async Task<PlatformProcess> StartAsync(string home)
+    {
+        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["MYSIMBDP_HOME"] = home;
+        start.Environment["MYSIMBDP_ADMIN_SECRET"] = AdminSecret;
+        start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
+        start.Environment["DOTNET_gcServer"] = Environment.GetEnvironmentVariable("BENCH_GCSERVER") ?? "1";
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.IndexOf("Now listening on: ", StringComparison.Ordinal) is >= 0 and var at)
+            {
+                listening.TrySetResult(new Uri(e.Data[(at + "Now listening on: ".Length)..].Trim()));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (await Task.WhenAny(listening.Task, Task.Delay(TimeSpan.FromSeconds(60))) != listening.Task)
+        {
+            process.Kill(true);
+            throw new InvalidOperationException("The platform did not start.");
+        }
+
+        var http = new HttpClient { BaseAddress = await listening.Task, Timeout = TimeSpan.FromMinutes(30) };
+        var token = await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = AdminSecret });
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+            JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
+        return new PlatformProcess(process, http, home);
+    }
+
+    /// <summary>Peak resident memory of the platform process so far (VmHWM).</summary>
+    public long PeakResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
+    public async Task PutAsync(string path, string json)
+    {
+        var response = await Http.PutAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    public async Task<JsonElement> PostAsync(string path, HttpContent? content)
+    {
+        var response = await Http.PostAsync(path, content);
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {body}");
+        }
+
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}
