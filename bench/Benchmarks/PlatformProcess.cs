@@ -33,7 +33,6 @@ internal sealed class PlatformProcess : IAsyncDisposable
         start.Environment["MYSIMBDP_HOME"] = home;
         start.Environment["MYSIMBDP_ADMIN_SECRET"] = AdminSecret;
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
-        start.Environment["DOTNET_gcServer"] = Environment.GetEnvironmentVariable("BENCH_GCSERVER") ?? "1";
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>();
         process.OutputDataReceived += (_, e) =>

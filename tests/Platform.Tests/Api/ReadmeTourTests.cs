@@ -42,6 +42,9 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"physical_keyspace\": \"t8_client_a_tracking\"", output);
         Assert.Contains("\"name\": \"readings.csv\"", output);
         Assert.Contains("\"status\": \"staged\"", output);
+        Assert.Contains("\"status\": \"succeeded\"", output);
+        Assert.Contains("does not fit int", output);
+        Assert.Contains("validity: 9 is above the maximum 5", output);
         Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
     }
 
