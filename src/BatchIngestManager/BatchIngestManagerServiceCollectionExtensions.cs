@@ -31,7 +31,10 @@ public static class BatchIngestManagerServiceCollectionExtensions
         services.AddSingleton<TenantAppRunner>();
         services.AddSingleton<BatchRun>();
         services.AddSingleton<RetentionSweeper>();
-        services.AddQuartz();
+        // Quartz keeps schedulers in a process-wide repository by name, so each host gets its own. Quartz runs
+        // on the container's TimeProvider (real time); the platform's data runs on DataClock.
+        services.AddQuartz(new System.Collections.Specialized.NameValueCollection { ["quartz.scheduler.instanceName"] = "mysimbdp-batch-" + Guid.NewGuid().ToString("N") },
+            _ => { });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = false);
         services.AddHostedService<RunExecutor>();
         services.AddHostedService<ScheduleSync>();

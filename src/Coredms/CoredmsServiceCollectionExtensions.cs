@@ -14,7 +14,7 @@ public static class CoredmsServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddCoredms(this IServiceCollection services, IConfiguration configuration, string defaultDataDirectory)
     {
-        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(DataClock.Real);
         services.AddOptions<CoredmsOptions>()
             .Bind(configuration.GetSection(CoredmsOptions.Section))
             .PostConfigure(o =>
@@ -33,7 +33,7 @@ public static class CoredmsServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<CoredmsOptions>>().Value;
             return options.Engine switch
             {
-                _ => new SqliteCoredms(Options.Create(options.Sqlite), sp.GetRequiredService<TimeProvider>()),
+                _ => new SqliteCoredms(Options.Create(options.Sqlite), sp.GetRequiredService<DataClock>()),
             };
         });
         return services;

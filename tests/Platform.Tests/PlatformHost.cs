@@ -60,7 +60,7 @@ public sealed class PlatformHost : IAsyncDisposable
         {
             if (_clock is not null)
             {
-                services.Replace(ServiceDescriptor.Singleton(_clock));
+                services.Replace(ServiceDescriptor.Singleton(new global::Coredms.DataClock(_clock)));
             }
         });
         await _app.StartAsync();

@@ -15,7 +15,7 @@ namespace BatchIngestManager.Retention;
 /// </summary>
 public sealed class RetentionSweeper(
     ICoredms coredms, TenantCatalog tenants, AgreementCatalog agreements, FileCatalog files, RunCatalog runs, StagingArea staging,
-    IOptions<BatchOptions> options, TimeProvider clock, ILogger<RetentionSweeper> logger) : BackgroundService
+    IOptions<BatchOptions> options, DataClock clock, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,3 +1,4 @@
+using Coredms;
 using BatchIngestManager.Apps;
 using Catalog.Agreements;
 using Catalog.Datasets;
@@ -17,7 +18,7 @@ namespace BatchIngestManager.Runs;
 /// </summary>
 public sealed class BatchRun(
     AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs, UsageMeter usage, StagingArea staging,
-    StagedFileIngestor ingestor, TenantAppRunner apps, IOptions<BatchOptions> options, TimeProvider clock, ILogger<BatchRun> logger)
+    StagedFileIngestor ingestor, TenantAppRunner apps, IOptions<BatchOptions> options, DataClock clock, ILogger<BatchRun> logger)
 {
     public async Task<RunRecord> ExecuteAsync(RunRecord run, CancellationToken ct)
     {

@@ -1,3 +1,4 @@
+using Coredms;
 using Catalog.Files;
 using Catalog.Runs;
 using Catalog.Tenants;
@@ -15,7 +16,7 @@ namespace BatchIngestManager.Runs;
 /// </summary>
 public sealed class RunExecutor(
     RunCatalog runs, TenantCatalog tenants, FileCatalog files, BatchRun batchRun, StagedFileIngestor ingestor, WorkerIdentity me,
-    IOptions<BatchOptions> options, TimeProvider clock, ILogger<RunExecutor> logger) : BackgroundService
+    IOptions<BatchOptions> options, DataClock clock, ILogger<RunExecutor> logger) : BackgroundService
 {
     public static readonly TimeSpan LockLease = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _wake = new(0);

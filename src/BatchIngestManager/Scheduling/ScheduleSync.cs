@@ -1,3 +1,4 @@
+using Coredms;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Files;
@@ -15,7 +16,7 @@ namespace BatchIngestManager.Scheduling;
 /// </summary>
 public sealed class ScheduleSync(
     ISchedulerFactory schedulers, AgreementCatalog agreements, TenantCatalog tenants, DatasetCatalog datasets, FileCatalog files, RunCatalog runs,
-    TimeProvider clock, ILogger<ScheduleSync> logger) : IHostedService
+    DataClock clock, ILogger<ScheduleSync> logger) : IHostedService
 {
     public const string Group = "tenant-schedules";
 

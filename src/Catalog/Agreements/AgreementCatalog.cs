@@ -4,7 +4,7 @@ using Coredms;
 namespace Catalog.Agreements;
 
 /// <summary>Service agreements, one per tenant, kept as registered.</summary>
-public sealed class AgreementCatalog(ICoredms coredms, TimeProvider clock)
+public sealed class AgreementCatalog(ICoredms coredms, DataClock clock)
 {
     private static readonly TableSchema Table = PlatformTables.Agreements;
 

@@ -17,7 +17,7 @@ public sealed record DatasetPutResult(PutOutcome Outcome, Dataset? Dataset, stri
 /// Data configurations per tenant. Registering one creates its keyspace and table in coredms; a dataset
 /// that would share a table with another dataset of the tenant must have the same schema and key.
 /// </summary>
-public sealed class DatasetCatalog(ICoredms coredms, TimeProvider clock) : IDisposable
+public sealed class DatasetCatalog(ICoredms coredms, DataClock clock) : IDisposable
 {
     private static readonly TableSchema Table = PlatformTables.Datasets;
     private readonly SemaphoreSlim _registration = new(1, 1);

@@ -31,7 +31,7 @@ public sealed record RunRecord(
 /// Batch runs in the catalog, and the per-tenant lock that keeps two runs of one tenant from overlapping,
 /// even across batch manager processes.
 /// </summary>
-public sealed class RunCatalog(ICoredms coredms, TimeProvider clock)
+public sealed class RunCatalog(ICoredms coredms, DataClock clock)
 {
     private static readonly TableSchema Table = PlatformTables.Runs;
     private static readonly TableSchema Locks = PlatformTables.TenantLocks;

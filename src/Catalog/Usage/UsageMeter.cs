@@ -19,7 +19,7 @@ public sealed record TenantUsage(QuotaUsage FilesPerDay, QuotaUsage RowsPerDay, 
 /// Measures usage from the catalog and coredms: files received today, rows loaded today, storage (the
 /// tenant's keyspaces plus the files waiting in staging), and runs requested or running.
 /// </summary>
-public sealed class UsageMeter(FileCatalog files, RunCatalog runs, DatasetCatalog datasets, AgreementCatalog agreements, ICoredms coredms, TimeProvider clock)
+public sealed class UsageMeter(FileCatalog files, RunCatalog runs, DatasetCatalog datasets, AgreementCatalog agreements, ICoredms coredms, DataClock clock)
 {
     public async Task<TenantUsage> MeasureAsync(string tenant, CancellationToken ct)
     {

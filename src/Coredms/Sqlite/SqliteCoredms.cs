@@ -1,3 +1,4 @@
+using Coredms;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -12,11 +13,11 @@ namespace Coredms.Sqlite;
 internal sealed class SqliteCoredms : ICoredms, IDisposable
 {
     private readonly SqliteOptions _options;
-    private readonly TimeProvider _clock;
+    private readonly DataClock _clock;
     private readonly ConcurrentDictionary<string, SqliteKeyspace> _open = new(StringComparer.Ordinal);
     private readonly Lock _opening = new();
 
-    public SqliteCoredms(IOptions<SqliteOptions> options, TimeProvider clock)
+    public SqliteCoredms(IOptions<SqliteOptions> options, DataClock clock)
     {
         _options = options.Value;
         _clock = clock;

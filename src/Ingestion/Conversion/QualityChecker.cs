@@ -16,9 +16,9 @@ public sealed class QualityChecker
     private readonly (int Column, string Name)[] _required;
     private readonly (int Column, string Name, ValidityRule Rule, ValueStorage Storage)[] _validity;
     private readonly (int Column, string Name, TimelinessRule Rule, long UnitsPerDay, bool IsDate)? _timeliness;
-    private readonly TimeProvider _clock;
+    private readonly DataClock _clock;
 
-    public QualityChecker(Dataset dataset, TimeProvider clock)
+    public QualityChecker(Dataset dataset, DataClock clock)
     {
         _clock = clock;
         var table = dataset.Table;

@@ -13,7 +13,7 @@ namespace Ingestion.Pipeline;
 /// (which stops reading as soon as the share is passed, once <see cref="AbortSample"/> rows were seen).
 /// A failed file therefore never has some rows loaded.
 /// </summary>
-public sealed class FileIngestion(TimeProvider clock)
+public sealed class FileIngestion(DataClock clock)
 {
     /// <summary>Rows read before abort judges the error ratio mid-file; shorter files are judged at their end.</summary>
     public const int AbortSample = 1000;

@@ -14,7 +14,7 @@ namespace Ingestion.Pipeline;
 /// rows are upserts, so ingesting it again from the start gives the same table and exact counts.
 /// </summary>
 public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, ICoredms coredms, FileIngestion ingestion,
-    TimeProvider clock, WorkerIdentity me, ILogger<StagedFileIngestor> logger)
+    DataClock clock, WorkerIdentity me, ILogger<StagedFileIngestor> logger)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(5);

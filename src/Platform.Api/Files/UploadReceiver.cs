@@ -1,3 +1,4 @@
+using Coredms;
 using Catalog.Datasets;
 using Catalog.Files;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,7 @@ public sealed record ReceivedFile(string TempPath, string FileId, string Name, l
 /// oversized file is cut off as soon as it passes the limit. Only a complete file is renamed into
 /// <c>in/{dataset}/</c> and recorded; anything else leaves nothing behind.
 /// </summary>
-public sealed class UploadReceiver(StagingArea staging, FileCatalog files, TimeProvider clock, ILogger<UploadReceiver> logger)
+public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataClock clock, ILogger<UploadReceiver> logger)
 {
     private const int SniffBytes = 8 * 1024;
     private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();

@@ -108,7 +108,7 @@ public sealed class CrashTests
     /// <summary>Counts the rows in the tenant's table and quarantine straight from the SQLite files, after the platform stopped.</summary>
     private static async Task<(long Rows, long Quarantined)> CountAsync(string coredmsDirectory)
     {
-        using var db = new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = coredmsDirectory }), TimeProvider.System);
+        using var db = new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = coredmsDirectory }), DataClock.Real);
         var dataset = global::Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement);
         async Task<long> Count(TableSchema table)
         {

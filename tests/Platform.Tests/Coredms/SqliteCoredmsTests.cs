@@ -9,7 +9,7 @@ public sealed class SqliteCoredmsTests : CoredmsContract
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "mysimbdp-tests", "coredms-" + Guid.NewGuid().ToString("N"));
 
     protected override Task<ICoredms> CreateAsync(ManualClock clock) =>
-        Task.FromResult<ICoredms>(new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = _directory }), clock));
+        Task.FromResult<ICoredms>(new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = _directory }), new DataClock(clock)));
 
     protected override Task DropAsync()
     {
