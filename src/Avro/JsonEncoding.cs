@@ -12,18 +12,22 @@ namespace Avro;
 /// </summary>
 public static class JsonEncoding
 {
-    public static string ToJson(Schema schema, object? value)
+    /// <param name="schema">The datum's schema.</param>
+    /// <param name="value">The datum.</param>
+    /// <param name="wrapUnions">Avro's JSON encoding wraps a union value in an object naming its branch; without
+    /// wrapping the result is plain JSON, as field defaults are written (and as the platform stores nested values).</param>
+    public static string ToJson(Schema schema, object? value, bool wrapUnions = true)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
-            Write(schema, value, writer);
+            Write(schema, value, writer, wrapUnions);
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    public static void Write(Schema schema, object? value, Utf8JsonWriter w)
+    public static void Write(Schema schema, object? value, Utf8JsonWriter w, bool wrapUnions = true)
     {
         switch (schema)
         {
@@ -35,9 +39,15 @@ public static class JsonEncoding
                     return;
                 }
 
+                if (!wrapUnions)
+                {
+                    Write(branch, value, w, wrapUnions);
+                    return;
+                }
+
                 w.WriteStartObject();
                 w.WritePropertyName(branch is NamedSchema n ? n.FullName : Schema.KindName(branch.Kind));
-                Write(branch, value, w);
+                Write(branch, value, w, wrapUnions);
                 w.WriteEndObject();
                 return;
             case RecordSchema record:
@@ -46,7 +56,7 @@ public static class JsonEncoding
                 foreach (var field in record.Fields)
                 {
                     w.WritePropertyName(field.Name);
-                    Write(field.Schema, g.Values[field.Position], w);
+                    Write(field.Schema, g.Values[field.Position], w, wrapUnions);
                 }
 
                 w.WriteEndObject();
@@ -61,7 +71,7 @@ public static class JsonEncoding
                 w.WriteStartArray();
                 foreach (var item in (IList)value!)
                 {
-                    Write(array.Items, item, w);
+                    Write(array.Items, item, w, wrapUnions);
                 }
 
                 w.WriteEndArray();
@@ -71,7 +81,7 @@ public static class JsonEncoding
                 foreach (var (key, item) in (IDictionary<string, object?>)value!)
                 {
                     w.WritePropertyName(key);
-                    Write(map.Values, item, w);
+                    Write(map.Values, item, w, wrapUnions);
                 }
 
                 w.WriteEndObject();

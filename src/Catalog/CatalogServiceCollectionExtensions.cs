@@ -32,6 +32,8 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<StagingArea>();
         services.AddSingleton<Runs.RunCatalog>();
         services.AddSingleton<Usage.UsageMeter>();
+        services.AddSingleton<Usage.UsageCounters>();
+        services.AddSingleton<SchemaCatalog>();
         services.AddHostedService<CatalogInitializer>();
         return services;
     }

@@ -81,7 +81,25 @@ public static class PlatformTables
         new Column("acquired_at", DataType.Timestamp),
     ], ["tenant"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks];
+    /// <summary>Every schema a dataset was registered with, by fingerprint: readers of older records find their writer schema here.</summary>
+    public static readonly TableSchema Schemas = new(Ks, "schemas",
+    [
+        new Column("fingerprint", DataType.BigInt),
+        new Column("schema", DataType.Text),
+        new Column("registered_at", DataType.Timestamp),
+    ], ["fingerprint"]);
+
+    /// <summary>Rows loaded and quarantined per tenant and UTC day, whatever the path (files or events).</summary>
+    public static readonly TableSchema UsageDays = new(Ks, "usage_days",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("day", DataType.Date),
+        new Column("rows_loaded", DataType.BigInt),
+        new Column("rows_quarantined", DataType.BigInt),
+        new Column("events", DataType.BigInt),
+    ], ["tenant"], ["day"]);
+
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

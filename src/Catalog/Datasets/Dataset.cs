@@ -126,6 +126,9 @@ public sealed class Dataset
 
     public static Dataset From(string tenant, string name, JsonElement document) => new(tenant, name, document);
 
+    /// <summary>The dataset a file without one named goes to: the tenant's only dataset, or its default.</summary>
+    public static Dataset? OnlyOrDefault(IReadOnlyList<Dataset> all) => all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);
+
     public static TableSchema QuarantineTable(string keyspace) => new(keyspace, DataConfigurationValidator.QuarantineTable,
     [
         new Column("dataset", DataType.Text),

@@ -17,10 +17,13 @@ public sealed record DatasetPutResult(PutOutcome Outcome, Dataset? Dataset, stri
 /// Data configurations per tenant. Registering one creates its keyspace and table in coredms; a dataset
 /// that would share a table with another dataset of the tenant must have the same schema and key.
 /// </summary>
-public sealed class DatasetCatalog(ICoredms coredms, DataClock clock) : IDisposable
+public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, DataClock clock) : IDisposable
 {
     private static readonly TableSchema Table = PlatformTables.Datasets;
     private readonly SemaphoreSlim _registration = new(1, 1);
+
+    /// <summary>Raised after a dataset is registered or replaced, so that stream consumers can follow.</summary>
+    public event Action<Dataset>? Changed;
 
     public async Task<DatasetPutResult> PutAsync(string tenant, string name, JsonElement document, CancellationToken ct)
     {
@@ -68,7 +71,9 @@ public sealed class DatasetCatalog(ICoredms coredms, DataClock clock) : IDisposa
             row.SetValue(Table.IndexOf("created_at"), previous is null ? now : await CreatedAtAsync(tenant, name, ct) ?? now);
             row.SetValue(Table.IndexOf("updated_at"), now);
             row.EndRow();
+            await schemas.RegisterAsync(dataset.Schema, ct);
             await coredms.UpsertAsync(row, null, ct);
+            Changed?.Invoke(dataset);
             return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
         }
         finally

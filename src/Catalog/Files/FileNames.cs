@@ -1,4 +1,5 @@
 using System.Text;
+using Catalog.Datasets;
 
 namespace Catalog.Files;
 
@@ -45,6 +46,23 @@ public static class FileNames
         }
 
         return result;
+    }
+
+    /// <summary>The extensions (lowercase, no dot; "" for none) a dataset of <paramref name="type"/> takes.</summary>
+    public static IReadOnlyList<string> ExtensionsFor(FileType type) => type switch
+    {
+        FileType.Csv => ["csv", "txt", ""],
+        FileType.Tsv => ["tsv", "tab", "txt", ""],
+        _ => ["avro"],
+    };
+
+    /// <summary>Why a file of this name is not for a dataset of <paramref name="type"/> ("takes csv files..."), or null when it is.</summary>
+    public static string? TypeProblem(FileType type, string name)
+    {
+        var allowed = ExtensionsFor(type);
+        return allowed.Contains(Extension(name))
+            ? null
+            : $"takes {type.ToString().ToLowerInvariant()} files ({string.Join(", ", allowed.Where(a => a.Length > 0).Select(a => "." + a))}); '{name}' is not one";
     }
 
     /// <summary>The lowercase extension without the dot ("" when none).</summary>

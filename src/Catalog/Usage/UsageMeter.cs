@@ -16,10 +16,10 @@ public sealed record QuotaUsage(string Quota, long? Limit, long Used)
 public sealed record TenantUsage(QuotaUsage FilesPerDay, QuotaUsage RowsPerDay, QuotaUsage StorageMb, QuotaUsage ConcurrentRuns, long StorageBytes, long StagedBytes);
 
 /// <summary>
-/// Measures usage from the catalog and coredms: files received today, rows loaded today, storage (the
-/// tenant's keyspaces plus the files waiting in staging), and runs requested or running.
+/// Measures usage from the catalog and coredms: files received today, rows loaded today (files and events),
+/// storage (the tenant's keyspaces plus the files waiting in staging), and runs requested or running.
 /// </summary>
-public sealed class UsageMeter(FileCatalog files, RunCatalog runs, DatasetCatalog datasets, AgreementCatalog agreements, ICoredms coredms, DataClock clock)
+public sealed class UsageMeter(FileCatalog files, RunCatalog runs, DatasetCatalog datasets, AgreementCatalog agreements, UsageCounters counters, ICoredms coredms, DataClock clock)
 {
     public async Task<TenantUsage> MeasureAsync(string tenant, CancellationToken ct)
     {
@@ -28,7 +28,7 @@ public sealed class UsageMeter(FileCatalog files, RunCatalog runs, DatasetCatalo
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var all = await files.ListAsync(tenant, ct);
         var filesToday = all.Count(f => f.ReceivedAt >= today);
-        var rowsToday = all.Where(f => f.FinishedAt >= today).Sum(f => f.RowsLoaded ?? 0);
+        var rowsToday = await counters.RowsLoadedTodayAsync(tenant, ct);
         var staged = all.Where(f => f.Status is FileStatus.Staged or FileStatus.Processing).Sum(f => f.Bytes);
         long stored = 0;
         foreach (var keyspace in (await datasets.ListAsync(tenant, ct)).Select(d => d.Keyspace).Distinct())
