@@ -1,4 +1,3 @@
-using BatchIngestManager.Apps;
 using BatchIngestManager.Retention;
 using BatchIngestManager.Runs;
 using BatchIngestManager.Scheduling;
@@ -14,21 +13,11 @@ public static class BatchIngestManagerServiceCollectionExtensions
     {
         services.AddOptions<BatchOptions>()
             .Bind(configuration.GetSection(BatchOptions.Section))
-            .PostConfigure(o =>
-            {
-                var sample = Path.Combine(AppContext.BaseDirectory, "ClientBatchIngestApp.dll");
-                if (!o.Apps.ContainsKey(TenantAppRunner.SampleApp) && File.Exists(sample))
-                {
-                    o.Apps[TenantAppRunner.SampleApp] = new AppCommand { Command = TenantAppRunner.DotnetHost(), Arguments = ["exec", sample] };
-                }
-            })
             .Validate(o => o.PollSeconds >= 1, "Batch:PollSeconds must be at least 1")
             .Validate(o => o.MaxParallelTenants >= 1, "Batch:MaxParallelTenants must be at least 1")
             .Validate(o => o.RetentionSweepMinutes >= 1, "Batch:RetentionSweepMinutes must be at least 1")
-            .Validate(o => o.Apps.Values.All(a => a.Command.Length > 0), "Batch:Apps entries need a Command")
             .ValidateOnStart();
-        services.AddIngestion();
-        services.AddSingleton<TenantAppRunner>();
+        services.AddIngestion(configuration);
         services.AddSingleton<BatchRun>();
         services.AddSingleton<RetentionSweeper>();
         // Quartz keeps schedulers in a process-wide repository by name, so each host gets its own. Quartz runs

@@ -1,4 +1,6 @@
+using Ingestion.Apps;
 using Ingestion.Claims;
+using Microsoft.Extensions.Configuration;
 using Ingestion.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -8,11 +10,18 @@ namespace Ingestion;
 public static class IngestionServiceCollectionExtensions
 {
     /// <summary>Registers the pipeline and the staged-file lifecycle (safe to call from several services).</summary>
-    public static IServiceCollection AddIngestion(this IServiceCollection services)
+    public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<AppsOptions>()
+            .Configure(o => configuration.GetSection(AppsOptions.Section).Bind(o.Apps))
+            .PostConfigure(o => o.AddSamples())
+            .Validate(o => o.Apps.Values.All(a => a.Command.Length > 0), "Apps entries need a Command")
+            .ValidateOnStart();
+        services.TryAddSingleton<TenantAppRunner>();
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<FileIngestion>();
         services.TryAddSingleton<StagedFileIngestor>();
+        services.TryAddSingleton<Staging.StagingScanner>();
         return services;
     }
 }

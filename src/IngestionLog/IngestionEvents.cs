@@ -21,6 +21,7 @@ public static class IngestionEvents
     public const string AppFinished = "app.finished";
     public const string UploadRefused = "upload.refused";
     public const string RetentionSwept = "retention.swept";
+    public const string EventsAccepted = "events.accepted";
 
     /// <summary>The level an action is logged at: failures and refusals are warnings, everything else information.</summary>
     public static LogLevel LevelOf(string action) => action switch

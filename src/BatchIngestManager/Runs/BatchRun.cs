@@ -1,5 +1,6 @@
 using Coredms;
-using BatchIngestManager.Apps;
+using Ingestion.Apps;
+using Ingestion.Staging;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Files;
@@ -18,7 +19,7 @@ namespace BatchIngestManager.Runs;
 /// </summary>
 public sealed class BatchRun(
     AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs, UsageMeter usage, StagingArea staging,
-    StagedFileIngestor ingestor, TenantAppRunner apps, IOptions<BatchOptions> options, DataClock clock, ILogger<BatchRun> logger)
+    StagedFileIngestor ingestor, StagingScanner scanner, TenantAppRunner apps, IOptions<AppsOptions> options, DataClock clock, ILogger<BatchRun> logger)
 {
     public async Task<RunRecord> ExecuteAsync(RunRecord run, CancellationToken ct)
     {
@@ -64,6 +65,7 @@ public sealed class BatchRun(
             return "the tenant has no service agreement, so retention is unknown; register one with PUT /tenants/{tenant}/agreement";
         }
 
+        await scanner.ScanAsync(run.Tenant, IngestionMode.Batch, ct);
         var scope = (await datasets.ListAsync(run.Tenant, ct))
             .Where(d => d.Mode.HasFlag(IngestionMode.Batch) && (run.Dataset is null || d.Name == run.Dataset))
             .ToDictionary(d => d.Name);
@@ -126,7 +128,7 @@ public sealed class BatchRun(
                 continue;
             }
 
-            done.Add(await ingestor.IngestClaimedAsync(file, scope[file.Dataset], agreement.Retention, outputs.GetValueOrDefault(file.FileId), ct));
+            done.Add(await ingestor.IngestClaimedAsync(file, scope[file.Dataset], agreement.Retention, outputs.GetValueOrDefault(file.FileId), null, ct));
         }
 
         return null;

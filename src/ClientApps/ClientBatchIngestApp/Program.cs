@@ -1,7 +1,7 @@
-using ClientBatchIngestApp;
+using Wrangling;
 
 // clientbatchingestapp: reads {SOURCE_PATH}/{CLIENT_ID}/in/{dataset}/*, writes {SOURCE_PATH}/{CLIENT_ID}/out/{dataset}/*
-// with the same names (write, then rename), and says what it changed on stdout.
+// with the same names (write, then rename), says what it changed on stdout, and exits.
 var client = Environment.GetEnvironmentVariable("CLIENT_ID");
 var source = Environment.GetEnvironmentVariable("SOURCE_PATH");
 if (string.IsNullOrEmpty(client) || string.IsNullOrEmpty(source))
@@ -18,22 +18,11 @@ if (!Directory.Exists(input))
     return 0;
 }
 
-var wrangler = Wrangler.For(client);
 var files = 0;
 foreach (var file in Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
 {
     var relative = Path.GetRelativePath(input, file);
-    var target = Path.Combine(output, relative);
-    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-    var temporary = target + ".tmp";
-    using (var reader = new StreamReader(file))
-    using (var writer = new StreamWriter(temporary))
-    {
-        var report = wrangler.Wrangle(reader, writer);
-        Console.WriteLine($"{client}: {relative}: {report}");
-    }
-
-    File.Move(temporary, target, overwrite: true);
+    Console.WriteLine($"{client}: {relative}: {Wrangler.WrangleFile(client, file, Path.Combine(output, relative))}");
     files++;
 }
 

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace ClientBatchIngestApp;
+namespace Wrangling;
 
 /// <summary>
 /// Line-level tidying of delimited files. For every tenant: repeated header lines are dropped and a data row
@@ -8,7 +8,7 @@ namespace ClientBatchIngestApp;
 /// 08:05:09. Tenant B (reviews, TSV): a row broken over several lines is joined again, and Y/N flags become
 /// true/false.
 /// </summary>
-internal sealed partial class Wrangler(char delimiter, bool normaliseTimes, bool joinBrokenRows, bool flagsToBooleans)
+public sealed partial class Wrangler(char delimiter, bool normaliseTimes, bool joinBrokenRows, bool flagsToBooleans)
 {
     private int _headers;
     private int _unglued;
@@ -25,6 +25,22 @@ internal sealed partial class Wrangler(char delimiter, bool normaliseTimes, bool
 
     [GeneratedRegex(@"^(\d{1,2})[.:](\d{2})[.:](\d{2})(\.\d+)?$")]
     private static partial Regex Time();
+
+    /// <summary>Wrangles one file from <paramref name="input"/> into <paramref name="output"/>, written then renamed so that it appears complete.</summary>
+    public static string WrangleFile(string client, string input, string output)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        var temporary = Path.Combine(Path.GetDirectoryName(output)!, "." + Path.GetFileName(output) + ".tmp");
+        string report;
+        using (var reader = new StreamReader(input))
+        using (var writer = new StreamWriter(temporary))
+        {
+            report = For(client).Wrangle(reader, writer);
+        }
+
+        File.Move(temporary, output, overwrite: true);
+        return report;
+    }
 
     public string Wrangle(TextReader reader, TextWriter writer)
     {

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Catalog.Files;
 using IngestionLog;
+using Microsoft.Extensions.Logging;
 
-namespace BatchIngestManager.Apps;
+namespace Ingestion.Apps;
 
 /// <summary>What a tenant app's run came to.</summary>
 public sealed record AppOutcome(bool Succeeded, int? ExitCode, string? Error, long PeakMemoryBytes, TimeSpan Took);
@@ -15,15 +16,10 @@ public sealed record AppOutcome(bool Succeeded, int? ExitCode, string? Error, lo
 /// </summary>
 public sealed class TenantAppRunner(StagingArea staging, ILogger<TenantAppRunner> logger)
 {
-    public const string SampleApp = "clientbatchingestapp";
     public static readonly TimeSpan SampleEvery = TimeSpan.FromMilliseconds(50);
     private const int MaxLoggedLines = 10_000;
 
-    /// <summary>The dotnet host running this process (so that the sample app runs on the same runtime).</summary>
-    public static string DotnetHost() =>
-        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-
-    public async Task<AppOutcome> RunAsync(string tenant, string runId, string appName, AppCommand app, TimeSpan timeout, long memoryLimitBytes, CancellationToken ct)
+    public async Task<AppOutcome> RunAsync(string tenant, string runId, string appName, AppCommand app, TimeSpan? timeout, long memoryLimitBytes, CancellationToken ct)
     {
         var start = new ProcessStartInfo(app.Command, app.Arguments)
         {
@@ -78,7 +74,7 @@ public sealed class TenantAppRunner(StagingArea staging, ILogger<TenantAppRunner
 
         long peak = 0;
         string? killedFor = null;
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = timeout is { } limit ? DateTime.UtcNow + limit : DateTime.MaxValue;
         var exited = process.WaitForExitAsync(CancellationToken.None);
         while (!exited.IsCompleted)
         {
@@ -99,7 +95,7 @@ public sealed class TenantAppRunner(StagingArea staging, ILogger<TenantAppRunner
 
             if (DateTime.UtcNow >= deadline)
             {
-                killedFor = $"the app ran longer than its time limit of {timeout.TotalSeconds:G} s; it was killed";
+                killedFor = $"the app ran longer than its time limit of {timeout!.Value.TotalSeconds:G} s; it was killed";
                 break;
             }
 

@@ -18,14 +18,29 @@ public sealed class FileIngestion(DataClock clock)
     /// <summary>Rows read before abort judges the error ratio mid-file; shorter files are judged at their end.</summary>
     public const int AbortSample = 1000;
 
+    /// <param name="dataset">The dataset the rows belong to.</param>
+    /// <param name="fileId">The file's id (or the events request's), kept with quarantined rows.</param>
+    /// <param name="open">Opens the content; called once per pass.</param>
+    /// <param name="sink">Where rows and quarantined rows go.</param>
+    /// <param name="progress">Told the rows read so far, now and then, from the parsing thread.</param>
+    /// <param name="jsonLines">Read the content as JSON lines (events) instead of the dataset's file type.</param>
+    /// <param name="ct">Stops the ingestion.</param>
     public async Task<IngestionResult> RunAsync(Dataset dataset, string fileId, Func<Stream> open, IRowSink sink,
-        Action<long>? progress = null, CancellationToken ct = default)
+        Action<long>? progress = null, bool jsonLines = false, CancellationToken ct = default)
     {
         progress ??= _ => { };
+        if (jsonLines)
+        {
+            var events = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, jsonLines, ct);
+            return events.Outcome.Error is { } eventsError
+                ? IngestionResult.Failed(eventsError, events.Outcome.Read, events.Loaded, events.Quarantined, events.Outcome.Skipped)
+                : Done(events.Outcome, events.Loaded, events.Quarantined);
+        }
+
         switch (dataset.OnError)
         {
             case OnError.Continue:
-                var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, ct);
+                var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, false, ct);
                 return all.Outcome.Error is { } error
                     ? IngestionResult.Failed(error, all.Outcome.Read, all.Loaded, all.Quarantined, all.Outcome.Skipped)
                     : Done(all.Outcome, all.Loaded, all.Quarantined);
@@ -33,7 +48,7 @@ public sealed class FileIngestion(DataClock clock)
                 var abort = dataset.OnError == OnError.Abort;
                 var ratio = dataset.MaxErrorRatio;
                 var check = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: false, quarantine: true),
-                    (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, ct);
+                    (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, false, ct);
                 var (read, bad) = (check.Outcome.Read, check.Quarantined);
                 if (check.Outcome.Error is { } fileError)
                 {
@@ -52,7 +67,7 @@ public sealed class FileIngestion(DataClock clock)
                         $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped);
                 }
 
-                var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, ct);
+                var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, false, ct);
                 return load.Outcome.Error is { } loadError
                     ? IngestionResult.Failed(loadError, load.Outcome.Read, load.Loaded, bad, load.Outcome.Skipped)
                     : Done(load.Outcome, load.Loaded, bad);
@@ -63,7 +78,7 @@ public sealed class FileIngestion(DataClock clock)
         new(quarantined > 0 ? FileStatus.PartiallyLoaded : FileStatus.Loaded, outcome.Read, loaded, quarantined, outcome.Skipped, null);
 
     private async Task<(CsvRows.Outcome Outcome, long Loaded, long Quarantined)> PassAsync(Dataset dataset, string fileId, Func<Stream> open,
-        IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, CancellationToken ct)
+        IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, bool jsonLines, CancellationToken ct)
     {
         var buffer = new BatchBuffer(dataset, fileId, clock.GetUtcNow());
         var quality = new QualityChecker(dataset, clock);
@@ -72,8 +87,8 @@ public sealed class FileIngestion(DataClock clock)
             try
             {
                 using var content = open();
-                var outcome = dataset.FileType == FileType.Avro
-                    ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
+                var outcome = jsonLines ? new JsonRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress)
+                    : dataset.FileType == FileType.Avro ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
                     : new CsvRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress);
                 buffer.Flush();
                 buffer.Complete();

@@ -1,5 +1,6 @@
 using Catalog.Datasets;
 using Catalog.Files;
+using Catalog.Usage;
 using Coredms;
 using Ingestion.Claims;
 using IngestionLog;
@@ -13,7 +14,7 @@ namespace Ingestion.Pipeline;
 /// loaded, partially_loaded or failed with its counts. A crash anywhere leaves the file claimable again; its
 /// rows are upserts, so ingesting it again from the start gives the same table and exact counts.
 /// </summary>
-public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, ICoredms coredms, FileIngestion ingestion,
+public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, ICoredms coredms, FileIngestion ingestion, UsageCounters counters,
     DataClock clock, WorkerIdentity me, ILogger<StagedFileIngestor> logger)
 {
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
@@ -42,9 +43,9 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
 
     /// <summary>
     /// Ingests a claimed file (from <paramref name="content"/> when a tenant's app rewrote it, else from its staged
-    /// copy) and records the outcome.
+    /// copy) into <paramref name="sink"/> (coredms when null) and records the outcome.
     /// </summary>
-    public async Task<FileRecord> IngestClaimedAsync(FileRecord claimed, Dataset dataset, TimeSpan? ttl, string? content, CancellationToken ct)
+    public async Task<FileRecord> IngestClaimedAsync(FileRecord claimed, Dataset dataset, TimeSpan? ttl, string? content, IRowSink? sink, CancellationToken ct)
     {
         var started = clock.GetUtcNow();
         claimed = await MoveToProcessedAsync(claimed, ct);
@@ -57,7 +58,7 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
         {
             result = await ingestion.RunAsync(dataset, claimed.FileId,
                 () => new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
-                new CoredmsSink(coredms, ttl), read => Interlocked.Exchange(ref rowsRead, read), ct);
+                sink ?? new CoredmsSink(coredms, ttl), read => Interlocked.Exchange(ref rowsRead, read), ct: ct);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -86,6 +87,7 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
             return finished;
         }
 
+        await counters.AddAsync(finished.Tenant, finished.RowsLoaded ?? 0, finished.RowsQuarantined ?? 0, 0, CancellationToken.None);
         Report(finished, clock.GetUtcNow() - started);
         return finished;
     }

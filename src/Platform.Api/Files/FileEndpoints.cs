@@ -49,7 +49,7 @@ public static class FileEndpoints
         DatasetCatalog datasets, UploadReceiver receiver, UsageMeter meter, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var all = await datasets.ListAsync(tenant.Id, ct);
-        var dataset = all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);
+        var dataset = Dataset.OnlyOrDefault(all);
         if (dataset is null)
         {
             return all.Count == 0

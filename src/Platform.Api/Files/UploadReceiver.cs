@@ -147,19 +147,8 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
         }
     }
 
-    private static ProblemHttpResult? TypeProblem(Dataset dataset, string name)
-    {
-        var extension = FileNames.Extension(name);
-        var allowed = dataset.FileType switch
-        {
-            FileType.Csv => new[] { "csv", "txt", "" },
-            FileType.Tsv => ["tsv", "tab", "txt", ""],
-            _ => ["avro"],
-        };
-        return allowed.Contains(extension)
-            ? null
-            : Problem.UnsupportedMediaType($"Dataset '{dataset.Name}' takes {dataset.FileType.ToString().ToLowerInvariant()} files ({string.Join(", ", allowed.Where(a => a.Length > 0).Select(a => "." + a))}); '{name}' is not one.");
-    }
+    private static ProblemHttpResult? TypeProblem(Dataset dataset, string name) =>
+        FileNames.TypeProblem(dataset.FileType, name) is { } problem ? Problem.UnsupportedMediaType($"Dataset '{dataset.Name}' {problem}.") : null;
 
     private static ProblemHttpResult? ContentProblem(Dataset dataset, ReadOnlySpan<byte> head)
     {

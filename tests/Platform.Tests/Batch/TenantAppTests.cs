@@ -11,14 +11,14 @@ public sealed class TenantAppTests : IAsyncLifetime
         Environment.SetEnvironmentVariable("MYSIMBDP_TEST_SENTINEL", "platform-only");
         _host = await PlatformHost.StartAsync(new Dictionary<string, string?>
         {
-            ["Batch:Apps:sleeper:Command"] = "sleep",
-            ["Batch:Apps:sleeper:Arguments:0"] = "60",
-            ["Batch:Apps:hog:Command"] = "perl",
-            ["Batch:Apps:hog:Arguments:0"] = "-e",
-            ["Batch:Apps:hog:Arguments:1"] = "my $x = 'a' x 400_000_000; sleep 60",
-            ["Batch:Apps:envdump:Command"] = "bash",
-            ["Batch:Apps:envdump:Arguments:0"] = "-c",
-            ["Batch:Apps:envdump:Arguments:1"] = "mkdir -p \"$SOURCE_PATH/$CLIENT_ID/out\" && env > \"$SOURCE_PATH/$CLIENT_ID/out/env.txt\" && echo done",
+            ["Apps:sleeper:Command"] = "sleep",
+            ["Apps:sleeper:Arguments:0"] = "60",
+            ["Apps:hog:Command"] = "perl",
+            ["Apps:hog:Arguments:0"] = "-e",
+            ["Apps:hog:Arguments:1"] = "my $x = 'a' x 400_000_000; sleep 60",
+            ["Apps:envdump:Command"] = "bash",
+            ["Apps:envdump:Arguments:0"] = "-c",
+            ["Apps:envdump:Arguments:1"] = "mkdir -p \"$SOURCE_PATH/$CLIENT_ID/out\" && env > \"$SOURCE_PATH/$CLIENT_ID/out/env.txt\" && echo done",
         });
     }
 
