@@ -1,0 +1,105 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace StreamIngestManager.Transport.Kafka;
+
+/// <summary>
+/// librdkafka's mock cluster: brokers in this process that speak Kafka's protocol on real loopback sockets,
+/// with consumer groups, and faults on demand (a broker down, errors pushed for a request type). For tests,
+/// benchmarks and a development mode (<c>Transport:Kafka:MockBrokers</c>); not a durable store.
+/// </summary>
+public sealed unsafe partial class MockKafkaCluster : IDisposable
+{
+    private readonly IntPtr _handle;
+    private readonly IntPtr _cluster;
+
+    public MockKafkaCluster(int brokers)
+    {
+        Librdkafka.EnsureLoaded();
+        var error = new byte[512];
+        var conf = ConfNew();
+        fixed (byte* e = error)
+        {
+            _handle = New(0, conf, e, (nuint)error.Length);
+        }
+
+        if (_handle == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("rd_kafka_new failed: " + Encoding.UTF8.GetString(error).TrimEnd('\0'));
+        }
+
+        _cluster = MockClusterNew(_handle, brokers);
+        if (_cluster == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
+        }
+
+        Brokers = brokers;
+        BootstrapServers = Marshal.PtrToStringUTF8(MockClusterBootstraps(_cluster))!;
+    }
+
+    public int Brokers { get; }
+
+    public string BootstrapServers { get; }
+
+    /// <summary>Takes a broker (1-based id) off the network; clients see its connections fail.</summary>
+    public void SetBrokerDown(int broker) => Check(BrokerSetDown(_cluster, broker), "broker down");
+
+    public void SetBrokerUp(int broker) => Check(BrokerSetUp(_cluster, broker), "broker up");
+
+    /// <summary>The next <paramref name="errors"/>.Length requests of <paramref name="apiKey"/> (0 Produce, 1 Fetch, 8 OffsetCommit) fail with these Kafka error codes.</summary>
+    public void PushRequestErrors(short apiKey, params int[] errors)
+    {
+        fixed (int* e = errors)
+        {
+            PushRequestErrorsArray(_cluster, apiKey, (nuint)errors.Length, e);
+        }
+    }
+
+    public void CreateTopic(string topic, int partitions, int replicationFactor) =>
+        Check(TopicCreate(_cluster, topic, partitions, replicationFactor), "topic create " + topic);
+
+    public void Dispose()
+    {
+        MockClusterDestroy(_cluster);
+        Destroy(_handle);
+    }
+
+    private static void Check(int error, string what)
+    {
+        if (error != 0)
+        {
+            throw new InvalidOperationException($"librdkafka mock {what} failed with error {error}.");
+        }
+    }
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_conf_new")]
+    private static partial IntPtr ConfNew();
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_new")]
+    private static partial IntPtr New(int type, IntPtr conf, byte* error, nuint errorSize);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_destroy")]
+    private static partial void Destroy(IntPtr handle);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_new")]
+    private static partial IntPtr MockClusterNew(IntPtr handle, int brokers);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_destroy")]
+    private static partial void MockClusterDestroy(IntPtr cluster);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
+    private static partial IntPtr MockClusterBootstraps(IntPtr cluster);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
+    private static partial int BrokerSetDown(IntPtr cluster, int broker);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_broker_set_up")]
+    private static partial int BrokerSetUp(IntPtr cluster, int broker);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
+    private static partial void PushRequestErrorsArray(IntPtr cluster, short apiKey, nuint count, int* errors);
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int TopicCreate(IntPtr cluster, string topic, int partitions, int replicationFactor);
+}
