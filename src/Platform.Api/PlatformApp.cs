@@ -5,6 +5,7 @@ using IngestionLog;
 using Platform.Api.Agreements;
 using Platform.Api.Auth;
 using Platform.Api.Datasets;
+using Platform.Api.Events;
 using Platform.Api.Files;
 using Ingestion;
 using Platform.Api.Health;
@@ -54,7 +55,8 @@ public static class PlatformApp
         builder.Services.AddCatalog(builder.Configuration);
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
-        builder.Services.AddIngestion();
+        builder.Services.AddIngestion(builder.Configuration);
+        builder.Services.AddStreamTransport(builder.Configuration);
 
         var platform = builder.Configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() ?? new PlatformOptions();
         if (platform.IsEmbedded)
@@ -87,6 +89,7 @@ public static class PlatformApp
         app.MapAgreements();
         app.MapFiles();
         app.MapIngest();
+        app.MapEvents();
         app.MapRows();
         app.MapRuns();
         return app;

@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Globalization;
+using Catalog.Agreements;
+using Catalog.Datasets;
+using Catalog.Usage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
+using Platform.Api.Problems;
+using StreamIngestManager;
+using StreamIngestManager.Events;
+
+namespace Platform.Api.Events;
+
+public sealed record EventsAccepted(string RequestId, long Accepted, long Rejected, long Skipped, IReadOnlyList<RejectedEvent> Errors);
+
+public static class EventEndpoints
+{
+    private static readonly string[] MediaTypes = ["application/x-ndjson", "application/jsonl", "application/json", "text/plain"];
+
+    public static void MapEvents(this IEndpointRouteBuilder app) =>
+        app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion").MapPost("/events", Post)
+            .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).");
+
+    public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
+        DatasetCatalog datasets, AgreementCatalog agreements, UsageCounters usage, EventRateLimiter limiter, EventIngestion ingestion,
+        IOptions<StreamOptions> options, ILogger<EventIngestion> logger, CancellationToken ct)
+    {
+        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
+        if (dataset is null)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        if (!dataset.Mode.HasFlag(IngestionMode.Stream))
+        {
+            return Problem.Conflict($"Dataset '{name}' takes files in batches only (ingestion_mode 'batch'): register it with ingestion_mode 'stream' or 'both' to send events.");
+        }
+
+        if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
+        {
+            return Problem.Conflict($"Tenant '{tenant.Id}' has no service agreement, so retention is unknown: PUT /tenants/{tenant.Id}/agreement first.");
+        }
+
+        var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (mediaType is not null && !MediaTypes.Contains(mediaType))
+        {
+            return Problem.UnsupportedMediaType($"Send events as JSON lines (Content-Type {string.Join(", ", MediaTypes)}), one JSON object per line; '{mediaType}' is not one.");
+        }
+
+        var limit = options.Value.MaxEventsRequestMb * 1024L * 1024;
+        var (body, length) = await ReadBodyAsync(http.Request, limit, ct);
+        try
+        {
+            if (body is null)
+            {
+                return Problem.TooLarge($"An events request may carry at most {options.Value.MaxEventsRequestMb} MiB; split it into several requests.",
+                    new Dictionary<string, object?> { ["quota"] = "max_events_request_mb", ["limit"] = options.Value.MaxEventsRequestMb, ["usage"] = http.Request.ContentLength });
+            }
+
+            var events = CountLines(body.AsSpan(0, length));
+            if (events == 0)
+            {
+                return Problem.Validation("events", [new FieldError("body", "required", "has no events: send one JSON object per line")]);
+            }
+
+            if (agreement.Quotas.EventsPerSecond is { } perSecond && limiter.TryTake(tenant.Id, perSecond, events) is { Allowed: false } decision)
+            {
+                var quota = new QuotaUsage("events_per_second", perSecond, events);
+                if (decision.TooLarge)
+                {
+                    return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status413PayloadTooLarge, quota, events,
+                        $"The request has {events} events, more than the events_per_second limit of {perSecond} allows at once; send at most {perSecond} per request.");
+                }
+
+                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, quota, events,
+                    $"Tenant '{tenant.Id}' may send {perSecond} events per second; these {events} fit in {decision.RetryAfter.TotalSeconds:0.###} s. Nothing of this request was taken.");
+            }
+
+            if (agreement.Quotas.RowsPerDay is { } rowsPerDay && await usage.RowsLoadedTodayAsync(tenant.Id, ct) is var used && used >= rowsPerDay)
+            {
+                return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, new QuotaUsage("rows_per_day", rowsPerDay, used), used,
+                    $"Tenant '{tenant.Id}' has loaded {used} rows today, its rows_per_day limit is {rowsPerDay}; events are refused until tomorrow (UTC).");
+            }
+
+            EventsResult result;
+            try
+            {
+                result = await ingestion.IngestAsync(dataset, agreement.Retention, body, length, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Events for {TenantId}/{Dataset} could not be streamed", tenant.Id, name);
+                http.Response.Headers.RetryAfter = "5";
+                return Problem.Of(StatusCodes.Status503ServiceUnavailable, "stream-unavailable", "Stream unavailable",
+                    "The stream transport did not take the events. Send the request again: events are upserts by primary key, so those already taken are not doubled.");
+            }
+
+            var r = result.Result;
+            return TypedResults.Accepted((string?)null, new EventsAccepted(result.RequestId, r.RowsLoaded, r.RowsQuarantined, r.RowsSkipped, result.Examples));
+        }
+        finally
+        {
+            if (body is not null)
+            {
+                ArrayPool<byte>.Shared.Return(body);
+            }
+        }
+    }
+
+    /// <summary>The body in a pooled buffer, or null when it is longer than <paramref name="limit"/>.</summary>
+    private static async Task<(byte[]? Body, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken ct)
+    {
+        if (request.ContentLength > limit)
+        {
+            return (null, 0);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, request.ContentLength ?? 64 * 1024) + 1);
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (buffer.Length > limit)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
+
+                var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, buffer.Length * 2L));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            var read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        if (length > limit)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            return (null, 0);
+        }
+
+        return (buffer, length);
+    }
+
+    /// <summary>Lines with something besides white space.</summary>
+    private static int CountLines(ReadOnlySpan<byte> body)
+    {
+        var count = 0;
+        foreach (var range in body.Split((byte)'\n'))
+        {
+            if (!body[range].Trim(" \t\r"u8).IsEmpty)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Avro;
+using Catalog.Agreements;
+using Catalog.Datasets;
+using Coredms;
+using Ingestion.Conversion;
+using IngestionLog;
+using StreamIngestManager.Transport;
+
+namespace StreamIngestManager.Consuming;
+
+/// <summary>
+/// Writes a consumer's micro-batch to coredms: per dataset, every record decoded with the schema it was written
+/// with (found by fingerprint) resolved against the dataset's current schema, all upserted in one batch in
+/// arrival order (so the last record of a key wins), with the agreement's retention as TTL. A record that
+/// cannot be read (a poison record, or one written with a schema the platform does not know) goes to the
+/// quarantine with the reason; it never blocks its partition. Anything else that fails throws, and the
+/// transport offers the batch again.
+/// </summary>
+public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agreements, SchemaCatalog schemas, ICoredms coredms, DataClock clock,
+    ILogger<DeliveryWriter> logger)
+{
+    private const int RawLimit = 4096;
+    private readonly ConcurrentDictionary<(long Writer, long Reader), RecordDecoder> _decoders = new();
+
+    public async Task WriteAsync(IReadOnlyList<StreamDelivery> deliveries, CancellationToken ct)
+    {
+        foreach (var group in deliveries.GroupBy(d => (d.Tenant, d.Dataset)))
+        {
+            var (tenant, name) = group.Key;
+            var count = group.Sum(d => d.Records.Count);
+            if (await datasets.GetAsync(tenant, name, ct) is not { } dataset)
+            {
+                logger.LogError("{Records} streamed records of {TenantId} are for dataset {Dataset}, which is not registered; they were skipped",
+                    count, tenant, name);
+                continue;
+            }
+
+            var ttl = (await agreements.GetAsync(tenant, ct))?.Retention;
+            var rows = new RowBatch(dataset.Table, count);
+            var quarantine = new RowBatch(dataset.Quarantine, 4);
+            var sink = new RowBatchSink(dataset) { Rows = rows };
+            foreach (var delivery in group)
+            {
+                var (decoder, problem) = await DecoderAsync(delivery.SchemaFingerprint, dataset, ct);
+                foreach (var record in delivery.Records)
+                {
+                    if (decoder is null)
+                    {
+                        Quarantine(quarantine, dataset, record, "schema", problem!);
+                    }
+                    else if (Decode(decoder, sink, record) is { } poison)
+                    {
+                        rows.DiscardRow();
+                        Quarantine(quarantine, dataset, record, "poison", poison);
+                    }
+                    else
+                    {
+                        rows.EndRow();
+                    }
+                }
+            }
+
+            await coredms.UpsertAsync(rows, ttl, ct);
+            if (quarantine.Count > 0)
+            {
+                await coredms.UpsertAsync(quarantine, ttl, ct);
+                logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} streamed records could not be read",
+                    IngestionEvents.RowsQuarantined, tenant, name, quarantine.Count);
+            }
+        }
+    }
+
+    private static string? Decode(RecordDecoder decoder, RowBatchSink sink, StreamRecord record)
+    {
+        try
+        {
+            var reader = new BinaryDecoder(record.Value);
+            decoder.Read(ref reader, sink);
+            return reader.AtEnd ? null : $"{reader.Remaining} bytes are left after the record";
+        }
+        catch (Exception e) when (e is AvroDataException or FormatException or OverflowException or ArgumentException)
+        {
+            return "the record is not valid Avro of its schema: " + e.Message;
+        }
+    }
+
+    private async Task<(RecordDecoder? Decoder, string? Problem)> DecoderAsync(long fingerprint, Dataset dataset, CancellationToken ct)
+    {
+        if (_decoders.TryGetValue((fingerprint, dataset.Fingerprint), out var cached))
+        {
+            return (cached, null);
+        }
+
+        if (await schemas.GetAsync(fingerprint, ct) is not { } writer)
+        {
+            return (null, $"the record was written with schema {fingerprint:x16}, which was never registered");
+        }
+
+        try
+        {
+            return (_decoders.GetOrAdd((fingerprint, dataset.Fingerprint), new RecordDecoder(writer, dataset.Schema)), null);
+        }
+        catch (SchemaResolutionException e)
+        {
+            return (null, $"schema {fingerprint:x16} cannot be read as the dataset's current schema: {e.Message}");
+        }
+    }
+
+    private void Quarantine(RowBatch quarantine, Dataset dataset, StreamRecord record, string rule, string reason)
+    {
+        var raw = Convert.ToBase64String(record.Value.AsSpan(0, Math.Min(record.Value.Length, RawLimit)));
+        quarantine.SetText(0, dataset.Name);
+        quarantine.SetText(1, record.Source);
+        quarantine.SetInt64(2, record.Position);
+        quarantine.SetText(3, "");
+        quarantine.SetText(4, rule);
+        quarantine.SetText(5, reason);
+        quarantine.SetText(6, "base64:" + raw);
+        quarantine.SetInt64(7, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        quarantine.EndRow();
+    }
+}

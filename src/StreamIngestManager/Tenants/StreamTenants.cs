@@ -1,0 +1,118 @@
+using Catalog.Agreements;
+using Catalog.Datasets;
+using Catalog.Tenants;
+using Microsoft.Extensions.Options;
+
+namespace StreamIngestManager.Tenants;
+
+/// <summary>
+/// Keeps a <see cref="TenantStream"/> running for every tenant with a streaming dataset (<c>ingestion_mode</c>
+/// <c>stream</c> or <c>both</c>) and in line with its agreement. It looks again whenever a dataset or agreement
+/// changes in this process, and every <see cref="StreamOptions.RescanSeconds"/> for changes made elsewhere.
+/// </summary>
+internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datasets, AgreementCatalog agreements, IServiceProvider services,
+    IOptions<StreamOptions> options, ILogger<StreamTenants> logger) : BackgroundService
+{
+    private readonly Dictionary<string, TenantStream> _running = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>The tenants streaming now (for tests and health).</summary>
+    public IReadOnlyCollection<string> Running
+    {
+        get
+        {
+            lock (_running)
+            {
+                return _running.Keys.ToList();
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        datasets.Changed += OnChanged;
+        agreements.Changed += OnChanged;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Could not bring the tenants' streams in line with the catalog");
+                }
+
+                try
+                {
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(options.Value.RescanSeconds), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            datasets.Changed -= OnChanged;
+            agreements.Changed -= OnChanged;
+            List<TenantStream> stopping;
+            lock (_running)
+            {
+                stopping = [.. _running.Values];
+                _running.Clear();
+            }
+
+            await Task.WhenAll(stopping.Select(s => s.DisposeAsync().AsTask()));
+        }
+    }
+
+    private void OnChanged<T>(T changed) => _wake.Release();
+
+    private async Task ReconcileAsync(CancellationToken ct)
+    {
+        foreach (var tenant in await tenants.ListAsync(ct))
+        {
+            var streams = (await datasets.ListAsync(tenant.Id, ct)).Any(d => d.Mode.HasFlag(IngestionMode.Stream));
+            TenantStream? stream;
+            lock (_running)
+            {
+                _running.TryGetValue(tenant.Id, out stream);
+            }
+
+            if (streams && stream is null)
+            {
+                stream = ActivatorUtilities.CreateInstance<TenantStream>(services, tenant.Id);
+                stream.Start();
+                lock (_running)
+                {
+                    _running[tenant.Id] = stream;
+                }
+
+                logger.LogInformation("Streaming for {TenantId}", tenant.Id);
+            }
+            else if (!streams && stream is not null)
+            {
+                lock (_running)
+                {
+                    _running.Remove(tenant.Id);
+                }
+
+                await stream.DisposeAsync();
+                logger.LogInformation("No more streaming for {TenantId}", tenant.Id);
+                continue;
+            }
+
+            stream?.Follow(await agreements.GetAsync(tenant.Id, ct));
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}
