@@ -71,6 +71,40 @@ public static class Flows
         return rows;
     }
 
+    /// <summary>Polls a dataset until it holds <paramref name="expected"/> rows (or the time limit says something is stuck).</summary>
+    public static async Task<List<JsonElement>> WaitForRowsAsync(this HttpClient http, string tenant, string dataset, int expected, TimeSpan? within = null, string what = "rows")
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var rows = await http.AllRowsAsync(tenant, dataset, what);
+            if (rows.Count >= expected)
+            {
+                return rows;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{tenant}/{dataset} has {rows.Count} {what}, not {expected}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// Drops a file into a tenant's staging folder the way the platform asks writers to: written under a dot
+    /// name in the same folder, then renamed, so the watcher never sees half a file.
+    /// </summary>
+    public static string DropFile(string home, string tenant, string folder, string name, byte[] content)
+    {
+        var directory = System.IO.Path.Combine(home, "staging", tenant, folder);
+        Directory.CreateDirectory(directory);
+        var writing = System.IO.Path.Combine(directory, "." + name + ".tmp");
+        File.WriteAllBytes(writing, content);
+        var path = System.IO.Path.Combine(directory, name);
+        File.Move(writing, path);
+        return path;
+    }
+
+    public static JsonObject StreamDatasetA(string name = "speed_tracking") => DatasetA(name).With("ingestion_mode", "stream");
+
     public static JsonObject DatasetA(string name = "speed_tracking") => Repo.Example("client_a", "dataset").With("name", name);
 
     public static JsonObject AgreementWithoutApp() => Repo.Example("client_a", "agreement").Without("batch_app");

@@ -18,13 +18,15 @@ public sealed class PlatformHost : IAsyncDisposable
 
     private readonly IDictionary<string, string?> _settings;
     private readonly TimeProvider? _clock;
+    private readonly Action<IServiceCollection>? _services;
     private WebApplication? _app;
 
-    private PlatformHost(string home, IDictionary<string, string?> settings, TimeProvider? clock)
+    private PlatformHost(string home, IDictionary<string, string?> settings, TimeProvider? clock, Action<IServiceCollection>? services)
     {
         Home = home;
         _settings = settings;
         _clock = clock;
+        _services = services;
     }
 
     public string Home { get; }
@@ -33,7 +35,11 @@ public sealed class PlatformHost : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
-    public static async Task<PlatformHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    /// <summary>Starts the platform in a new home folder.</summary>
+    /// <param name="settings">Configuration over the test defaults.</param>
+    /// <param name="clock">The platform's data clock (retention, leases, schedules).</param>
+    /// <param name="services">Replaces services after the platform registered its own (a clock, a fault).</param>
+    public static async Task<PlatformHost> StartAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<IServiceCollection>? services = null)
     {
         var home = Path.Combine(Path.GetTempPath(), "mysimbdp-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(home);
@@ -49,7 +55,7 @@ public sealed class PlatformHost : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = new PlatformHost(home, all, clock);
+        var host = new PlatformHost(home, all, clock, services);
         await host.StartAppAsync();
         return host;
     }
@@ -62,15 +68,20 @@ public sealed class PlatformHost : IAsyncDisposable
             {
                 services.Replace(ServiceDescriptor.Singleton(new global::Coredms.DataClock(_clock)));
             }
+
+            _services?.Invoke(services);
         });
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.First());
     }
 
-    public async Task RestartAsync()
+    /// <summary>Stops the platform and starts it again on the same home.</summary>
+    /// <param name="whileStopped">Done between stop and start (a file dropped while the platform is down).</param>
+    public async Task RestartAsync(Action? whileStopped = null)
     {
         await _app!.StopAsync();
         await _app.DisposeAsync();
+        whileStopped?.Invoke();
         await StartAppAsync();
     }
 
