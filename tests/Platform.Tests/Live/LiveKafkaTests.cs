@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Tests.Streaming;
+using StreamIngestManager.Transport;
+using StreamIngestManager.Transport.Kafka;
+
+namespace Platform.Tests.Live;
+
+/// <summary>
+/// The transport contract and the platform's stream path against a real Kafka cluster (<c>MYSIMBDP_KAFKA</c>,
+/// host:port,...). Topics are created by the platform (admin API), with a prefix unique to the run.
+/// </summary>
+public sealed class LiveKafkaTests
+{
+    private const string Variable = "MYSIMBDP_KAFKA";
+
+    private static async Task Contract(Func<TransportContract, Task> test)
+    {
+        var contract = new RealKafka();
+        await contract.InitializeAsync();
+        try
+        {
+            await test(contract);
+        }
+        finally
+        {
+            await contract.DisposeAsync();
+        }
+    }
+
+    [LiveFact(Variable)]
+    public Task EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches() => Contract(c => c.EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches());
+
+    [LiveFact(Variable)]
+    public Task ATenantsConsumerNeverSeesAnotherTenantsRecords() => Contract(c => c.ATenantsConsumerNeverSeesAnotherTenantsRecords());
+
+    [LiveFact(Variable)]
+    public Task AFailedWriteIsOfferedAgainAndNothingIsLost() => Contract(c => c.AFailedWriteIsOfferedAgainAndNothingIsLost());
+
+    [LiveFact(Variable)]
+    public Task AConsumerStartedAgainGoesOnFromWhatItHadWritten() => Contract(c => c.AConsumerStartedAgainGoesOnFromWhatItHadWritten());
+
+    [LiveFact(Variable)]
+    public async Task EventsAndDroppedFilesBecomeRowsThroughKafka()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Transport:Engine"] = "kafka",
+            ["Transport:Kafka:BootstrapServers"] = LiveFactAttribute.Value(Variable),
+            ["Transport:Kafka:TopicPrefix"] = "live" + Guid.NewGuid().ToString("N")[..8],
+        });
+        using var t = await host.TenantAsync("live_kafka");
+        await t.RegisterAsync("live_kafka", Flows.StreamDatasetA(), Flows.AgreementWithoutApp());
+        var events = string.Join('\n', Enumerable.Range(1, 100).Select(i =>
+            $$"""{"sensor_id": 1, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}"""));
+        var response = await t.PostAsync("/tenants/live_kafka/datasets/speed_tracking/events", new StringContent(events, Encoding.UTF8, "application/x-ndjson"));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Flows.DropFile(host.Home, "live_kafka", "in", "live.csv", StreamIngestionTests.Readings(2, 1000));
+
+        var rows = await t.WaitForRowsAsync("live_kafka", "speed_tracking", 1100, TimeSpan.FromSeconds(120));
+        Assert.Equal(1100, rows.Select(r => (r.GetProperty("sensor_id").GetInt32(), r.GetProperty("reading_id").GetInt32())).Distinct().Count());
+    }
+
+    /// <summary>The contract on the real cluster; not public, so the runner only reaches it through the live facts above.</summary>
+    private sealed class RealKafka : TransportContract
+    {
+        private readonly string _prefix = "live" + Guid.NewGuid().ToString("N")[..8];
+
+        protected override IStreamTransport CreateTransport(TransportOptions options)
+        {
+            options.Engine = "kafka";
+            options.Kafka.BootstrapServers = LiveFactAttribute.Value(Variable);
+            options.Kafka.TopicPrefix = _prefix;
+            options.Kafka.ReplicationFactor = 1;
+            return new KafkaTransport(Options.Create(options), NullLogger<KafkaTransport>.Instance);
+        }
+    }
+}

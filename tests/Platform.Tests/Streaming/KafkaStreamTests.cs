@@ -1,0 +1,207 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Avro;
+using Catalog.Datasets;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using StreamIngestManager.Transport.Kafka;
+
+namespace Platform.Tests.Streaming;
+
+/// <summary>
+/// The platform streaming through Kafka (the real client, librdkafka's mock cluster of three brokers owned by
+/// the test, so it outlives the platform) while the test breaks things: a broker goes down mid-stream,
+/// produce and fetch requests fail, the platform process is killed and started again, records that cannot be
+/// read arrive. Afterwards every row is in the store exactly once by key and nothing waits.
+/// </summary>
+public sealed class KafkaStreamTests : IAsyncLifetime
+{
+    private MockKafkaCluster _cluster = null!;
+
+    public Task InitializeAsync()
+    {
+        _cluster = new MockKafkaCluster(3);
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync()
+    {
+        _cluster.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private Dictionary<string, string?> KafkaSettings() => new()
+    {
+        ["Transport:Engine"] = "kafka",
+        ["Transport:Kafka:BootstrapServers"] = _cluster.BootstrapServers,
+        ["Transport:Kafka:CreateTopics"] = "false",
+    };
+
+    private static async Task<HttpClient> StreamTenantAsync(PlatformHost host, string tenant)
+    {
+        var http = await host.TenantAsync(tenant);
+        await http.RegisterAsync(tenant, Flows.StreamDatasetA(), Flows.AgreementWithoutApp());
+        return http;
+    }
+
+    private static string Events(int sensor, int first, int count) => string.Join('\n', Enumerable.Range(first, count).Select(i =>
+        $$"""{"sensor_id": {{sensor}}, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}"""));
+
+    private static async Task PostEventsAsync(HttpClient http, string tenant, string body)
+    {
+        var response = await http.PostAsync($"/tenants/{tenant}/datasets/speed_tracking/events", new StringContent(body, Encoding.UTF8, "application/x-ndjson"));
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Every (sensor, reading) exactly once, and nothing else.</summary>
+    private static void AssertExactlyOnce(List<JsonElement> rows, IEnumerable<(int Sensor, int Reading)> expected)
+    {
+        var keys = rows.Select(r => (r.GetProperty("sensor_id").GetInt32(), r.GetProperty("reading_id").GetInt32())).ToList();
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        Assert.Equal(expected.Order(), keys.Order());
+    }
+
+    private static IEnumerable<(int, int)> Keys(int sensor, int count) => Enumerable.Range(1, count).Select(i => (sensor, i));
+
+    [Fact]
+    public async Task ABrokerDownMidStreamDelaysRowsButLosesAndDoublesNone()
+    {
+        await using var host = await PlatformHost.StartAsync(KafkaSettings());
+        using var t = await StreamTenantAsync(host, "broker_down");
+        await PostEventsAsync(t, "broker_down", Events(1, 1, 500));
+        await t.WaitForRowsAsync("broker_down", "speed_tracking", 500);
+
+        _cluster.SetBrokerDown(2);
+        var during = Task.WhenAll(
+            PostEventsAsync(t, "broker_down", Events(2, 1, 500)),
+            Task.Run(() => Flows.DropFile(host.Home, "broker_down", "in", "during.csv", StreamIngestionTests.Readings(3, 2000))));
+        await Task.WhenAny(during, Task.Delay(TimeSpan.FromSeconds(2)));
+        _cluster.SetBrokerUp(2);
+        await during;
+        await PostEventsAsync(t, "broker_down", Events(4, 1, 500));
+
+        var rows = await t.WaitForRowsAsync("broker_down", "speed_tracking", 3500, TimeSpan.FromSeconds(120));
+        AssertExactlyOnce(rows, Keys(1, 500).Concat(Keys(2, 500)).Concat(Keys(3, 2000)).Concat(Keys(4, 500)));
+        var file = JsonDocument.Parse(await t.GetStringAsync("/tenants/broker_down/files")).RootElement.GetProperty("files")[0];
+        Assert.Equal("loaded", file.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task FailedProduceAndFetchRequestsAreRetriedUntilEveryRowIsIn()
+    {
+        await using var host = await PlatformHost.StartAsync(KafkaSettings());
+        using var t = await StreamTenantAsync(host, "request_errors");
+        await PostEventsAsync(t, "request_errors", Events(1, 1, 10));
+        await t.WaitForRowsAsync("request_errors", "speed_tracking", 10);
+
+        // Produce (api key 0): NOT_LEADER_OR_FOLLOWER (6), REQUEST_TIMED_OUT (7), NOT_ENOUGH_REPLICAS (19).
+        _cluster.PushRequestErrors(0, 6, 7, 19, 7, 6);
+        // Fetch (api key 1): NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION (3), REQUEST_TIMED_OUT.
+        _cluster.PushRequestErrors(1, 6, 3, 7, 6);
+        for (var batch = 0; batch < 5; batch++)
+        {
+            await PostEventsAsync(t, "request_errors", Events(2, 1 + (batch * 400), 400));
+        }
+
+        var rows = await t.WaitForRowsAsync("request_errors", "speed_tracking", 2010, TimeSpan.FromSeconds(120));
+        AssertExactlyOnce(rows, Keys(1, 10).Concat(Keys(2, 2000)));
+    }
+
+    [Fact]
+    public async Task APlatformKilledWhileStreamingGoesOnFromWhereItWasAfterARestart()
+    {
+        var home = Path.Combine(Path.GetTempPath(), "mysimbdp-tests", Guid.NewGuid().ToString("N"));
+        var environment = new Dictionary<string, string>
+        {
+            ["Transport__Engine"] = "kafka",
+            ["Transport__Kafka__BootstrapServers"] = _cluster.BootstrapServers,
+            ["Transport__Kafka__CreateTopics"] = "false",
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        };
+        try
+        {
+            await using (var first = await ChildHost.StartAsync(home, environment))
+            {
+                using var admin = await first.AdminAsync();
+                Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync("/tenants", Repo.Body(new System.Text.Json.Nodes.JsonObject { ["id"] = "killed" }))).StatusCode);
+                await admin.RegisterAsync("killed", Flows.StreamDatasetA(), Flows.AgreementWithoutApp());
+                for (var i = 1; i <= 8; i++)
+                {
+                    Flows.DropFile(home, "killed", "in", $"part-{i}.csv", StreamIngestionTests.Readings(i, 2500));
+                }
+
+                // Killed once rows have started to arrive and before they all have: files half published,
+                // batches written whose offsets were never committed.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                int arrived;
+                while ((arrived = (await admin.AllRowsAsync("killed", "speed_tracking")).Count) == 0)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "no row arrived before the kill");
+                    await Task.Delay(20);
+                }
+
+                first.Kill();
+                Assert.InRange(arrived, 1, 19_999);
+            }
+
+            await using var second = await ChildHost.StartAsync(home, environment);
+            using var again = await second.AdminAsync();
+            var rows = await again.WaitForRowsAsync("killed", "speed_tracking", 20_000, TimeSpan.FromSeconds(120));
+            AssertExactlyOnce(rows, Enumerable.Range(1, 8).SelectMany(i => Keys(i, 2500)));
+            var files = JsonDocument.Parse(await again.GetStringAsync("/tenants/killed/files")).RootElement.GetProperty("files").EnumerateArray().ToList();
+            Assert.Equal(8, files.Count);
+            Assert.All(files, f => Assert.Equal("loaded", f.GetProperty("status").GetString()));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(home, "staging", "killed", "in")));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task RecordsThatCannotBeReadAreQuarantinedAndTheRecordsAfterThemStillArrive()
+    {
+        await using var host = await PlatformHost.StartAsync(KafkaSettings());
+        using var t = await StreamTenantAsync(host, "poisoned");
+        await PostEventsAsync(t, "poisoned", Events(1, 1, 3));
+        await t.WaitForRowsAsync("poisoned", "speed_tracking", 3);
+
+        // The tenant's schema evolves: a new field with a default. Records still written with the first schema
+        // are read as the new one.
+        var datasets = host.Services.GetRequiredService<DatasetCatalog>();
+        var v1 = (await datasets.GetAsync("poisoned", "speed_tracking", CancellationToken.None))!;
+        var evolved = Flows.StreamDatasetA();
+        evolved["schema"]!["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{"name": "weather", "type": "string", "default": "unknown"}"""));
+        await t.RegisterAsync("poisoned", evolved, null);
+
+        var topic = $"mysimbdp.poisoned.speed_tracking";
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers }).Build();
+        async Task Produce(byte[] value, long fingerprint, long position) => await producer.ProduceAsync(topic, new Message<byte[], byte[]>
+        {
+            Key = "k"u8.ToArray(),
+            Value = value,
+            Headers = new Headers
+            {
+                { KafkaTransport.FingerprintHeader, BitConverter.GetBytes(fingerprint) },
+                { KafkaTransport.SourceHeader, "test-producer"u8.ToArray() },
+                { KafkaTransport.PositionHeader, BitConverter.GetBytes(position) },
+            },
+        });
+
+        var reading = new GenericRecord((RecordSchema)v1.Schema, [7, 1, 20513, 28_800_000, 55.5, null, "truck", null]);
+        await Produce([0xff, 0xff, 0xff], v1.Fingerprint, 1);
+        await Produce(DatumWriter.Encode(v1.Schema, reading), 0x1234_5678_9abc_def0, 2);
+        await Produce(DatumWriter.Encode(v1.Schema, reading), v1.Fingerprint, 3);
+
+        var rows = await t.WaitForRowsAsync("poisoned", "speed_tracking", 4);
+        var written = Assert.Single(rows, r => r.GetProperty("sensor_id").GetInt32() == 7);
+        Assert.Equal("unknown", written.GetProperty("weather").GetString());
+        Assert.Equal("truck", written.GetProperty("vehicle_class").GetString());
+        var quarantine = await t.WaitForRowsAsync("poisoned", "speed_tracking", 2, what: "quarantine");
+        Assert.Equal(["poison", "schema"], quarantine.Select(q => q.GetProperty("rule").GetString()).Order());
+        Assert.All(quarantine, q => Assert.Equal("test-producer", q.GetProperty("file_id").GetString()));
+        Assert.Contains(quarantine, q => q.GetProperty("reason").GetString()!.Contains("123456789abcdef0", StringComparison.Ordinal));
+    }
+}
