@@ -6,11 +6,12 @@ return command switch
 {
     "avro" => AvroBenchmark.Run(rest),
     "batch" => await BatchBenchmark.RunAsync(rest),
+    "stream" => await StreamBenchmark.RunAsync(rest),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB]");
+    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB] | stream [--files N] [--rows N]");
     return 2;
 }

@@ -45,6 +45,10 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"status\": \"succeeded\"", output);
         Assert.Contains("does not fit int", output);
         Assert.Contains("validity: 9 is above the maximum 5", output);
+        Assert.Contains("\"accepted\": 1", output);
+        Assert.Contains("\"rejected\": 1", output);
+        Assert.Contains("\"speed_kmh\": 52.5", output);
+        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", output);
         Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
     }
 

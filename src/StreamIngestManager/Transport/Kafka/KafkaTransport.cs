@@ -50,7 +50,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             LingerMs = _options.Kafka.LingerMilliseconds,
             MessageTimeoutMs = 120_000,
             QueueBufferingMaxMessages = 500_000,
-        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka producer: {KafkaError}", e.Reason)).Build());
+        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka producer: {KafkaError}", e.Reason)).SetLogHandler((_, m) => Log(m, null)).Build());
         _admin = new(() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build());
     }
 
@@ -168,7 +168,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             TopicMetadataRefreshIntervalMs = 2000,
             FetchWaitMaxMs = 10,
             SessionTimeoutMs = 10_000,
-        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Reason)).Build();
+        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Reason)).SetLogHandler((_, m) => Log(m, tenant)).Build();
         consumer.Subscribe("^" + Regex.Escape(prefix) + ".+");
         var batch = new List<ConsumeResult<byte[], byte[]>>();
         var started = Stopwatch.StartNew();
@@ -181,6 +181,11 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                 try
                 {
                     result = consumer.Consume(wait);
+                }
+                catch (ConsumeException e) when (e.Error.Code == ErrorCode.UnknownTopicOrPart)
+                {
+                    // The tenant's first topic appears with its first record; until then the subscription matches nothing.
+                    _logger.LogDebug("Kafka consume for {TenantId}: {KafkaError}", tenant, e.Error.Reason);
                 }
                 catch (ConsumeException e)
                 {
@@ -256,6 +261,23 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                 // committed offset, and the replay's upserts change nothing.
             }
         }
+    }
+
+    /// <summary>
+    /// librdkafka's own log lines, into the platform's log rather than stderr. An offset reset because the
+    /// consumer's position is out of range means records passed the topic's retention unread: an error.
+    /// </summary>
+    private void Log(LogMessage message, string? tenant)
+    {
+        var level = message.Facility == "OFFSET" && message.Message.Contains("out of range", StringComparison.OrdinalIgnoreCase) ? LogLevel.Error
+            : message.Level switch
+            {
+                SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
+                SyslogLevel.Warning => LogLevel.Warning,
+                SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+                _ => LogLevel.Debug,
+            };
+        _logger.Log(level, "librdkafka {KafkaFacility} ({TenantId}): {KafkaMessage}", message.Facility, tenant ?? "producer", message.Message);
     }
 
     private static byte[]? Header(ConsumeResult<byte[], byte[]> result, string name) =>

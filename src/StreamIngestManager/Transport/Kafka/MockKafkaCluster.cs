@@ -20,6 +20,8 @@ public sealed unsafe partial class MockKafkaCluster : IDisposable
         var conf = ConfNew();
         fixed (byte* e = error)
         {
+            // The handle only hosts the cluster and never connects anywhere: without this it warns that it has no bootstrap.servers.
+            ConfSet(conf, "log_level", "3", e, (nuint)error.Length);
             _handle = New(0, conf, e, (nuint)error.Length);
         }
 
@@ -75,6 +77,9 @@ public sealed unsafe partial class MockKafkaCluster : IDisposable
 
     [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_conf_new")]
     private static partial IntPtr ConfNew();
+
+    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_conf_set", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ConfSet(IntPtr conf, string name, string value, byte* error, nuint errorSize);
 
     [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_new")]
     private static partial IntPtr New(int type, IntPtr conf, byte* error, nuint errorSize);

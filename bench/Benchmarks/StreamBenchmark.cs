@@ -1,0 +1,300 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Coredms;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Api;
+
+namespace Benchmarks;
+
+/// <summary>
+/// Near-real-time ingestion, on the embedded transport and on Kafka (librdkafka's mock cluster, three brokers,
+/// real sockets), each with the platform in this process:
+/// latency: 1,000-row files renamed into the tenant's in/ folder 10 per second; for each, the time from the
+/// rename until all its rows are readable through the API (polled every 2 ms), p50/p99/max;
+/// throughput: files totalling --rows rows renamed in with a bounded number of rows in flight; rows written to
+/// coredms per second, counted as coredms acknowledges each write (the embedded transport is the baseline).
+/// </summary>
+internal static class StreamBenchmark
+{
+    private const string Tenant = "bench_stream";
+    private const string AdminSecret = "bench-admin-secret";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var files = Measure.Option(args, "--files", 200);
+        var rows = Measure.Option(args, "--rows", 1_000_000);
+        var root = Measure.RepoRoot();
+
+        var results = new List<(string Engine, Latency Latency, double RowsPerSecond)>();
+        foreach (var engine in new[] { "embedded", "kafka" })
+        {
+            var latency = await LatencyAsync(root, engine, files);
+            var throughput = await ThroughputAsync(root, engine, rows);
+            results.Add((engine, latency, throughput));
+        }
+
+        Console.WriteLine($"Stream ingestion, tenant A shape; latency: {files} files of 1,000 rows renamed into in/ at 10 per second, rename -> all rows readable through the API");
+        Console.WriteLine($"{"transport",-34}{"p50 ms",9}{"p99 ms",9}{"max ms",9}{"rows/s",12}{"ratio",9}");
+        var baseline = results[0].RowsPerSecond;
+        foreach (var (engine, latency, perSecond) in results)
+        {
+            var name = engine == "kafka" ? "kafka (mock cluster, 3 brokers)" : "embedded";
+            var target = engine == "kafka" ? "(targets: p99 <= 1000 ms, >= 50,000 rows/s)" : "(target: p99 <= 300 ms)";
+            Console.WriteLine($"{name,-34}{latency.P50,9:F0}{latency.P99,9:F0}{latency.Max,9:F0}{perSecond.ToString("N0", CultureInfo.InvariantCulture),12}{perSecond / baseline,8:F2}x   {target}");
+        }
+
+        Console.WriteLine($"  rows/s: {Math.Max(1, rows / FileRows) * FileRows:N0} rows in files of {FileRows:N0}, at most {InFlightRows:N0} renamed in and not yet written; counted as coredms acknowledges each write");
+        return 0;
+    }
+
+    private sealed record Latency(double P50, double P99, double Max);
+
+    private static async Task<Latency> LatencyAsync(string root, string engine, int files)
+    {
+        await using var platform = await Platform.StartAsync(root, engine);
+        using var http = await platform.AdminAsync();
+        var readable = new List<Task<double>>();
+        for (var i = 0; i < 5; i++)
+        {
+            readable.Add(DropAndWaitAsync(platform, http, 1 + i));
+        }
+
+        await Task.WhenAll(readable);
+        readable.Clear();
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < files; i++)
+        {
+            var due = TimeSpan.FromMilliseconds(100 * i) - Stopwatch.GetElapsedTime(start);
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due);
+            }
+
+            readable.Add(DropAndWaitAsync(platform, http, 100 + i));
+        }
+
+        var times = (await Task.WhenAll(readable)).Order().ToArray();
+        return new Latency(times[times.Length / 2], times[(int)Math.Ceiling(times.Length * 0.99) - 1], times[^1]);
+    }
+
+    /// <summary>Drops one file of sensor <paramref name="sensor"/> and returns the milliseconds until all its rows are readable.</summary>
+    private static async Task<double> DropAndWaitAsync(Platform platform, HttpClient http, int sensor)
+    {
+        var content = Readings(sensor, 1000);
+        var folder = Path.Combine(platform.Home, "staging", Tenant, "in");
+        var writing = Path.Combine(folder, $".{sensor}.csv.tmp");
+        await File.WriteAllBytesAsync(writing, content);
+        File.Move(writing, Path.Combine(folder, $"{sensor}.csv"));
+        var renamed = Stopwatch.GetTimestamp();
+        var last = $"/tenants/{Tenant}/datasets/speed_tracking/rows?sensor_id={sensor}&reading_id=1000";
+        var all = $"/tenants/{Tenant}/datasets/speed_tracking/rows?sensor_id={sensor}&limit=1000";
+        while (true)
+        {
+            using var page = JsonDocument.Parse(await http.GetStringAsync(last));
+            if (page.RootElement.GetProperty("rows").GetArrayLength() == 1)
+            {
+                using var rows = JsonDocument.Parse(await http.GetStringAsync(all));
+                if (rows.RootElement.GetProperty("rows").GetArrayLength() == 1000)
+                {
+                    return Stopwatch.GetElapsedTime(renamed).TotalMilliseconds;
+                }
+            }
+
+            await Task.Delay(2);
+            if (Stopwatch.GetElapsedTime(renamed) > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException($"the rows of file {sensor} were not readable after 2 minutes");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows per second with the platform kept busy: files of <see cref="FileRows"/> rows are renamed in as long
+    /// as fewer than <see cref="InFlightRows"/> rows are renamed in but not yet written. The bound keeps the
+    /// consumer's lag inside what the mock cluster retains (it keeps about 5 MB per partition and drops the
+    /// oldest beyond that, as a real cluster does past its retention).
+    /// </summary>
+    private static async Task<double> ThroughputAsync(string root, string engine, int rows)
+    {
+        await using var platform = await Platform.StartAsync(root, engine);
+        using (var http = await platform.AdminAsync())
+        {
+            await DropAndWaitAsync(platform, http, 1);
+        }
+
+        var folder = Path.Combine(platform.Home, "staging", Tenant, "in");
+        var files = Math.Max(1, rows / FileRows);
+        var ready = new List<(string From, string To)>();
+        for (var i = 0; i < files; i++)
+        {
+            var from = Path.Combine(folder, $".bulk-{i}.csv.tmp");
+            await File.WriteAllBytesAsync(from, Readings(1000 + i, FileRows));
+            ready.Add((from, Path.Combine(folder, $"bulk-{i}.csv")));
+        }
+
+        var before = platform.Written;
+        var start = Stopwatch.GetTimestamp();
+        var dropped = 0L;
+        foreach (var (from, to) in ready)
+        {
+            await platform.WaitForWrittenAsync(before + dropped + FileRows - InFlightRows, TimeSpan.FromMinutes(5));
+            File.Move(from, to);
+            dropped += FileRows;
+        }
+
+        await platform.WaitForWrittenAsync(before + dropped, TimeSpan.FromMinutes(5));
+        return dropped / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private const int FileRows = 25_000;
+    private const int InFlightRows = 100_000;
+
+    private static byte[] Readings(int sensor, int count)
+    {
+        var text = new StringBuilder(count * 48).Append("sensor_id,reading_id,date,time,speed_kmh,lane,vehicle_class,plate_hash\n");
+        for (var i = 1; i <= count; i++)
+        {
+            text.Append(sensor).Append(',').Append(i).Append(",2026-03-01,08:").Append((i / 60 % 60).ToString("D2", CultureInfo.InvariantCulture))
+                .Append(':').Append((i % 60).ToString("D2", CultureInfo.InvariantCulture)).Append(',').Append(30 + (i % 90)).Append(".5,")
+                .Append(1 + (i % 3)).Append(",car,h").Append(i).Append('\n');
+        }
+
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>The platform in this process with a fresh home, one streaming tenant, and a count of the tenant rows coredms has written.</summary>
+    private sealed class Platform : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly CountingCoredms _counter;
+
+        private Platform(WebApplication app, CountingCoredms counter, string home)
+        {
+            _app = app;
+            _counter = counter;
+            Home = home;
+        }
+
+        public string Home { get; }
+
+        public long Written => _counter.TenantRows;
+
+        public static async Task<Platform> StartAsync(string root, string engine)
+        {
+            var home = Directory.CreateTempSubdirectory("mysimbdp-bench-stream-").FullName;
+            CountingCoredms? counter = null;
+            var app = PlatformApp.Create([], new Dictionary<string, string?>
+            {
+                ["urls"] = "http://127.0.0.1:0",
+                ["Platform:Home"] = home,
+                ["Auth:AdminSecret"] = AdminSecret,
+                ["Serilog:MinimumLevel:Default"] = "Warning",
+                ["Transport:Engine"] = engine,
+                ["Transport:Kafka:MockBrokers"] = engine == "kafka" ? "3" : "0",
+            }, services =>
+            {
+                var inner = services.Last(d => d.ServiceType == typeof(ICoredms));
+                services.Replace(ServiceDescriptor.Singleton<ICoredms>(sp =>
+                    counter = new CountingCoredms((ICoredms)(inner.ImplementationInstance ?? inner.ImplementationFactory!(sp)))));
+            });
+            await app.StartAsync();
+            Directory.CreateDirectory(Path.Combine(home, "staging", Tenant, "in"));
+            var platform = new Platform(app, counter ?? throw new InvalidOperationException("coredms was not resolved at start"), home);
+            using var http = await platform.AdminAsync();
+            await Send(http, HttpMethod.Post, "/tenants", $$"""{"id": "{{Tenant}}"}""");
+            var dataset = JsonNodeOf(Path.Combine(root, "schemas", "examples", "client_a", "dataset.json"));
+            dataset["ingestion_mode"] = "stream";
+            await Send(http, HttpMethod.Put, $"/tenants/{Tenant}/datasets/speed_tracking", dataset.ToJsonString());
+            var agreement = JsonNodeOf(Path.Combine(root, "schemas", "examples", "client_a", "agreement.json"));
+            agreement["client"] = Tenant;
+            agreement.Remove("batch_app");
+            await Send(http, HttpMethod.Put, $"/tenants/{Tenant}/agreement", agreement.ToJsonString());
+            return platform;
+        }
+
+        private static System.Text.Json.Nodes.JsonObject JsonNodeOf(string path) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+
+        private static async Task Send(HttpClient http, HttpMethod method, string path, string json)
+        {
+            var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        public async Task<HttpClient> AdminAsync()
+        {
+            var http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
+            var token = await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = AdminSecret });
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+                JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
+            return http;
+        }
+
+        public Task WaitForWrittenAsync(long rows, TimeSpan within) => _counter.WaitForAsync(rows, within);
+
+        public async ValueTask DisposeAsync()
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            Directory.Delete(Home, recursive: true);
+        }
+    }
+
+    /// <summary>coredms, counting the rows of tenant tables (not the platform's own, not quarantine) once each write has succeeded.</summary>
+    private sealed class CountingCoredms(ICoredms inner) : ICoredms
+    {
+        private long _rows;
+
+        public long TenantRows => Interlocked.Read(ref _rows);
+
+        public string Engine => inner.Engine;
+
+        public async Task WaitForAsync(long rows, TimeSpan within)
+        {
+            var deadline = Stopwatch.GetTimestamp() + (long)(within.TotalSeconds * Stopwatch.Frequency);
+            while (TenantRows < rows)
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    throw new TimeoutException($"{TenantRows:N0} of {rows:N0} rows were written in {within}");
+                }
+
+                await Task.Delay(5);
+            }
+        }
+
+        public async Task UpsertAsync(RowBatch rows, TimeSpan? ttl, CancellationToken ct = default)
+        {
+            await inner.UpsertAsync(rows, ttl, ct);
+            if (rows.Table.Keyspace != KeyspaceNames.Platform && rows.Table.Name != Catalog.Datasets.DataConfigurationValidator.QuarantineTable)
+            {
+                Interlocked.Add(ref _rows, rows.Count);
+            }
+        }
+
+        public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) => inner.EnsureKeyspaceAsync(keyspace, ct);
+
+        public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) => inner.EnsureTableAsync(table, ct);
+
+        public Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default) => inner.InsertIfAbsentAsync(row, ttl, ct);
+
+        public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
+            IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default) => inner.UpdateIfAsync(table, primaryKey, changes, expected, ct);
+
+        public Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default) => inner.SelectAsync(table, query, ct);
+
+        public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default) => inner.DeleteAsync(table, keyPrefix, ct);
+
+        public Task<long> SizeAsync(string keyspace, CancellationToken ct = default) => inner.SizeAsync(keyspace, ct);
+
+        public Task<long> SweepExpiredAsync(CancellationToken ct = default) => inner.SweepExpiredAsync(ct);
+    }
+}
