@@ -5,6 +5,7 @@ using Catalog.Tenants;
 using Coredms;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace Catalog;
@@ -34,7 +35,10 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<Usage.UsageMeter>();
         services.AddSingleton<Usage.UsageCounters>();
         services.AddSingleton<SchemaCatalog>();
+        services.AddSingleton<Logs.LogCatalog>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddHostedService<CatalogInitializer>();
+        services.AddHostedService<Logs.CatalogLogWriter>();
         return services;
     }
 

@@ -99,7 +99,26 @@ public static class PlatformTables
         new Column("events", DataType.BigInt),
     ], ["tenant"], ["day"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays];
+    /// <summary>
+    /// The ingestion log the admin API reads: a partition per tenant and UTC day (events without a tenant
+    /// under <c>-</c>), ordered by event id (time-ordered UUIDv7), each row with the ECS document.
+    /// </summary>
+    public static readonly TableSchema LogEvents = new(Ks, "log_events",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("day", DataType.Text),
+        new Column("event_id", DataType.Text),
+        new Column("at", DataType.Timestamp),
+        new Column("level", DataType.Text),
+        new Column("action", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("file_id", DataType.Text),
+        new Column("run_id", DataType.Text),
+        new Column("message", DataType.Text),
+        new Column("document", DataType.Text),
+    ], ["tenant", "day"], ["event_id"]);
+
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays, LogEvents];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

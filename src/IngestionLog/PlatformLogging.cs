@@ -1,30 +1,95 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serilog;
+using Serilog.Core;
+using Serilog.Events;
+using Serilog.Formatting;
 
 namespace IngestionLog;
+
+/// <summary>The log buffers of this process: what the catalog keeps, and what goes to Elasticsearch when configured.</summary>
+public sealed class LogBuffers(LogBuffer catalog, LogBuffer? elasticsearch)
+{
+    /// <summary>Ingestion events (those with an <c>event.action</c>) and a tenant's warnings and errors.</summary>
+    public LogBuffer Catalog { get; } = catalog;
+
+    public LogBuffer? Elasticsearch { get; } = elasticsearch;
+}
 
 public static class PlatformLogging
 {
     /// <summary>
-    /// Routes Microsoft.Extensions.Logging through Serilog, configured from the <c>Serilog</c> section.
+    /// Routes Microsoft.Extensions.Logging through Serilog, configured from the <c>Serilog</c> section: the
+    /// console, rolling ECS JSON files, and the buffers the catalog writer and the Elasticsearch shipper drain.
     /// The logger belongs to the host (disposed with it), so that several hosts can live in one process.
     /// </summary>
-    public static ILoggingBuilder AddPlatformLogging(this ILoggingBuilder logging, IConfiguration configuration)
+    public static ILoggingBuilder AddPlatformLogging(this ILoggingBuilder logging, IConfiguration configuration, string service = "platform-api")
     {
-        var logger = new LoggerConfiguration()
-            .MinimumLevel.Information()
-            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Hosting", Serilog.Events.LogEventLevel.Information)
-            .MinimumLevel.Override("Quartz", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", Serilog.Events.LogEventLevel.Error)
+        var options = configuration.GetSection(LogsOptions.Section).Get<LogsOptions>() ?? new LogsOptions();
+        if (options.Elasticsearch.Url.Length == 0 && Environment.GetEnvironmentVariable("MYSIMBDP_ELASTICSEARCH") is { Length: > 0 } url)
+        {
+            options.Elasticsearch.Url = url;
+        }
+
+        var buffers = new LogBuffers(
+            new LogBuffer("catalog", options.QueueCapacity, d => d.Action is not null || (d.Tenant is not null && d.Level is "warn" or "error" or "fatal")),
+            options.Elasticsearch.Url.Length > 0 ? new LogBuffer("elasticsearch", options.QueueCapacity, _ => true) : null);
+        logging.Services.AddSingleton(buffers);
+        if (buffers.Elasticsearch is not null)
+        {
+            logging.Services.AddSingleton<ElasticsearchShipper>();
+            logging.Services.AddHostedService(sp => sp.GetRequiredService<ElasticsearchShipper>());
+        }
+
+        logging.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+
+        // The console follows the Serilog section (tests and operators turn it down); the structured log (JSON
+        // files and the buffers) always has every event from Information up, whatever the console shows.
+        var console = Baseline()
             .ReadFrom.Configuration(configuration)
-            .Enrich.FromLogContext()
             .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: Serilog.Events.LogEventLevel.Warning)
-            .CreateLogger();
+                standardErrorFromLevel: LogEventLevel.Warning);
+        var structured = Baseline().WriteTo.Sink(new BufferSink(service, buffers));
+        if (options.Files)
+        {
+            var home = configuration["Platform:Home"] ?? ".mysimbdp";
+            structured.WriteTo.File(new EcsFormatter(service), Path.Combine(home, "logs", service + "-.json"), rollingInterval: RollingInterval.Day,
+                retainedFileCountLimit: options.RetentionDays, buffered: true, flushToDiskInterval: TimeSpan.FromSeconds(1));
+        }
+
         logging.ClearProviders();
-        logging.AddSerilog(logger, dispose: true);
+        logging.AddSerilog(console.CreateLogger(), dispose: true);
+        logging.AddProvider(new Serilog.Extensions.Logging.SerilogLoggerProvider(structured.CreateLogger(), dispose: true));
         return logging;
+    }
+
+    private static LoggerConfiguration Baseline() => new LoggerConfiguration()
+        .MinimumLevel.Information()
+        .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+        .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Information)
+        .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
+        .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+        .Enrich.FromLogContext();
+
+    /// <summary>Every event, as an ECS document, offered to each buffer (which keeps what it accepts).</summary>
+    private sealed class BufferSink(string service, LogBuffers buffers) : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+            var document = EcsDocument.From(logEvent, service);
+            buffers.Catalog.Offer(document);
+            buffers.Elasticsearch?.Offer(document);
+        }
+    }
+
+    /// <summary>One ECS JSON document per line.</summary>
+    private sealed class EcsFormatter(string service) : ITextFormatter
+    {
+        public void Format(LogEvent logEvent, TextWriter output)
+        {
+            output.Write(System.Text.Encoding.UTF8.GetString(EcsDocument.From(logEvent, service).Json));
+            output.Write('\n');
+        }
     }
 }

@@ -10,6 +10,7 @@ using Platform.Api.Files;
 using Ingestion;
 using Platform.Api.Health;
 using Platform.Api.Ingest;
+using Platform.Api.Logs;
 using Platform.Api.Rows;
 using Platform.Api.Runs;
 using Platform.Api.Problems;
@@ -90,6 +91,7 @@ public static class PlatformApp
         app.MapFiles();
         app.MapIngest();
         app.MapEvents();
+        app.MapLogs();
         app.MapRows();
         app.MapRuns();
         return app;

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Catalog.Tenants;
+using Coredms;
+using IngestionLog;
+using Microsoft.Extensions.Options;
+
+namespace Catalog.Logs;
+
+/// <summary>One ingestion log event as the admin API shows it; <see cref="Document"/> is the full ECS document.</summary>
+public sealed record LogEntry(string EventId, DateTimeOffset At, string Tenant, string Level, string Action, string Dataset, string FileId,
+    string RunId, string Message, JsonElement Document);
+
+/// <summary>What to read: filters (null = any), events before <see cref="Before"/> (a paging cursor), newest first.</summary>
+public sealed record LogQuery(string? Tenant, string? Dataset, string? Level, string? Action, DateTimeOffset? Since, string? Before, int Limit);
+
+public sealed record LogPage(IReadOnlyList<LogEntry> Events, string? Next);
+
+/// <summary>
+/// The ingestion log in the catalog (<see cref="PlatformTables.LogEvents"/>), kept <c>Logs:RetentionDays</c>.
+/// Reads walk the days back from the newest, a partition per tenant and day, until the page is full.
+/// </summary>
+public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions<LogsOptions> options, TimeProvider time)
+{
+    public const string NoTenant = "-";
+    public const int MaxLimit = 1000;
+    private static readonly TableSchema Table = PlatformTables.LogEvents;
+    private static readonly string[] Levels = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+    public TimeSpan Retention => TimeSpan.FromDays(options.Value.RetentionDays);
+
+    public static bool IsLevel(string level) => Levels.Contains(level);
+
+    public async Task WriteAsync(IReadOnlyList<EcsDocument> documents, CancellationToken ct)
+    {
+        var rows = new RowBatch(Table, documents.Count);
+        foreach (var d in documents)
+        {
+            rows.SetText(0, d.Tenant ?? NoTenant);
+            rows.SetText(1, Day(d.Timestamp));
+            rows.SetText(2, Guid.CreateVersion7(d.Timestamp).ToString("N"));
+            rows.SetValue(3, d.Timestamp);
+            rows.SetText(4, d.Level);
+            rows.SetText(5, d.Action ?? "");
+            rows.SetText(6, d.Dataset ?? "");
+            rows.SetText(7, d.FileId ?? "");
+            rows.SetText(8, d.RunId ?? "");
+            rows.SetText(9, d.Message);
+            rows.SetText(10, Encoding.UTF8.GetString(d.Json));
+            rows.EndRow();
+        }
+
+        await coredms.UpsertAsync(rows, Retention, ct);
+    }
+
+    public async Task<LogPage> QueryAsync(LogQuery query, CancellationToken ct)
+    {
+        var who = query.Tenant is { } one ? [one] : (await tenants.ListAsync(ct)).Select(t => t.Id).Append(NoTenant).ToList();
+        var now = time.GetUtcNow();
+        var since = query.Since is { } s && s > now - Retention ? s : now - Retention;
+        var minLevel = query.Level is null ? 0 : Array.IndexOf(Levels, query.Level);
+        var found = new List<LogEntry>();
+        for (var day = now.UtcDateTime.Date; day >= since.UtcDateTime.Date && found.Count <= query.Limit; day = day.AddDays(-1))
+        {
+            if (query.Before is { Length: >= 12 } before && day > CursorDay(before))
+            {
+                continue;
+            }
+
+            foreach (var tenant in who)
+            {
+                string? state = null;
+                do
+                {
+                    var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, Day(day)], 1000, state), ct);
+                    found.AddRange(page.Rows.Select(ToEntry).Where(e =>
+                        e.At >= since
+                        && (query.Before is null || string.CompareOrdinal(e.EventId, query.Before) < 0)
+                        && (query.Dataset is null || e.Dataset == query.Dataset)
+                        && (query.Action is null || e.Action == query.Action)
+                        && Array.IndexOf(Levels, e.Level) >= minLevel));
+                    state = page.PagingState;
+                }
+                while (state is not null);
+            }
+        }
+
+        var events = found.OrderByDescending(e => e.EventId, StringComparer.Ordinal).Take(query.Limit).ToList();
+        return new LogPage(events, found.Count > query.Limit ? events[^1].EventId : null);
+    }
+
+    private static string Day(DateTimeOffset at) => Day(at.UtcDateTime.Date);
+
+    private static string Day(DateTime day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The day of a UUIDv7 event id (its first 48 bits are Unix milliseconds).</summary>
+    private static DateTime CursorDay(string eventId) =>
+        long.TryParse(eventId[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.Date
+            : DateTime.MaxValue;
+
+    private static LogEntry ToEntry(object?[] r) => new((string)r[2]!, (DateTimeOffset)r[3]!, (string)r[0]!, (string)r[4]!, Text(r[5]),
+        Text(r[6]), Text(r[7]), Text(r[8]), Text(r[9]), JsonDocument.Parse((string)r[10]!).RootElement.Clone());
+
+    private static string Text(object? value) => value as string ?? "";
+}
