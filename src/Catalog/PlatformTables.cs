@@ -101,7 +101,7 @@ public static class PlatformTables
 
     /// <summary>
     /// The ingestion log the admin API reads: a partition per tenant and UTC day (events without a tenant
-    /// under <c>-</c>), ordered by event id (time-ordered UUIDv7), each row with the ECS document.
+    /// under <c>-</c>), ordered by event id (time-ordered), each row with the ECS document.
     /// </summary>
     public static readonly TableSchema LogEvents = new(Ks, "log_events",
     [

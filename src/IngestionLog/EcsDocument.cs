@@ -40,15 +40,26 @@ public sealed record EcsDocument(DateTimeOffset Timestamp, string Level, string?
         _ => "fatal",
     };
 
+    private static readonly Serilog.Formatting.Display.MessageTemplateTextFormatter Literal = new("{Message:l}", CultureInfo.InvariantCulture);
+
+    /// <summary>The message with its values as they are (Serilog's default rendering quotes strings).</summary>
+    private static string Render(LogEvent e)
+    {
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        Literal.Format(e, text);
+        return text.ToString();
+    }
+
     public static EcsDocument From(LogEvent e, string service)
     {
+        var message = Render(e);
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             w.WriteString("@timestamp", e.Timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
             w.WriteString("log.level", LevelName(e.Level));
-            w.WriteString("message", e.RenderMessage(CultureInfo.InvariantCulture));
+            w.WriteString("message", message);
             w.WriteString("service.name", service);
             w.WriteString("ecs.version", "8.11");
             foreach (var (name, value) in e.Properties)
@@ -83,7 +94,7 @@ public sealed record EcsDocument(DateTimeOffset Timestamp, string Level, string?
         }
 
         return new EcsDocument(e.Timestamp, LevelName(e.Level), Text(e, "EventAction"), Text(e, "TenantId"), Text(e, "Dataset"), Text(e, "FileId"),
-            Text(e, "RunId"), e.RenderMessage(CultureInfo.InvariantCulture), buffer.WrittenSpan.ToArray());
+            Text(e, "RunId"), message, buffer.WrittenSpan.ToArray());
     }
 
     private static string? Text(LogEvent e, string name) =>

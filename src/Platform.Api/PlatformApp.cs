@@ -2,6 +2,7 @@ using System.Text.Json;
 using BatchIngestManager;
 using Catalog;
 using IngestionLog;
+using Platform.Api.Admin;
 using Platform.Api.Agreements;
 using Platform.Api.Auth;
 using Platform.Api.Datasets;
@@ -92,6 +93,7 @@ public static class PlatformApp
         app.MapIngest();
         app.MapEvents();
         app.MapLogs();
+        app.MapAdminPage();
         app.MapRows();
         app.MapRuns();
         return app;
