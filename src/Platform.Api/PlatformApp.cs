@@ -6,6 +6,7 @@ using Platform.Api.Admin;
 using Platform.Api.Agreements;
 using Platform.Api.Auth;
 using Platform.Api.Datasets;
+using Platform.Api.Deployment;
 using Platform.Api.Events;
 using Platform.Api.Files;
 using Ingestion;
@@ -57,6 +58,7 @@ public static class PlatformApp
         builder.Services.AddCatalog(builder.Configuration);
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
+        builder.Services.AddOptions<KubernetesOptions>().Bind(builder.Configuration.GetSection(KubernetesOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);
         builder.Services.AddStreamTransport(builder.Configuration);
 
@@ -94,6 +96,7 @@ public static class PlatformApp
         app.MapEvents();
         app.MapLogs();
         app.MapAdminPage();
+        app.MapDeployment();
         app.MapRows();
         app.MapRuns();
         return app;
