@@ -58,6 +58,9 @@ public sealed class CqlConnection : IAsyncDisposable
         _reading = Task.Run(ReadLoopAsync);
     }
 
+    /// <summary>True once the connection failed or was closed; a session replaces it.</summary>
+    public bool IsBroken => _failure is not null;
+
     /// <summary>Warnings the server attached to answers (the warning flag), newest last.</summary>
     public ConcurrentQueue<string> Warnings { get; } = new();
 

@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using Polly;
+using Polly.Retry;
+
+namespace Cql;
+
+/// <summary>Where and how a session connects.</summary>
+public sealed record CqlSessionOptions
+{
+    /// <summary>host[:port],... (9042 when no port is given).</summary>
+    public string ContactPoints { get; init; } = "127.0.0.1:9042";
+
+    public int ConnectionsPerNode { get; init; } = 2;
+
+    public Consistency Consistency { get; init; } = Consistency.LocalQuorum;
+
+    public Consistency SerialConsistency { get; init; } = Consistency.LocalSerial;
+
+    /// <summary>Attempts after the first for idempotent statements that failed transiently.</summary>
+    public int Retries { get; init; } = 3;
+
+    public CqlConnectionOptions Connection { get; init; } = new();
+}
+
+/// <summary>A statement's result: its rows (values decoded by column type) and the paging state of the next page.</summary>
+public sealed record CqlResult(IReadOnlyList<CqlColumn> Columns, IReadOnlyList<object?[]> Rows, byte[]? PagingState)
+{
+    public static readonly CqlResult Empty = new([], [], null);
+
+    /// <summary>For a lightweight transaction: whether it applied (the <c>[applied]</c> column).</summary>
+    public bool Applied => Columns.Count > 0 && Columns[0].Name == "[applied]" && Rows.Count > 0 && Rows[0][0] is true;
+}
+
+/// <summary>
+/// Statements over a few connections per contact point, taken in turn. Statements with values are prepared once
+/// per session (and again when a node answers UNPREPARED, after a restart); results page by paging state.
+/// Idempotent statements are retried on transient failures (timeouts, unavailable, overloaded, a broken
+/// connection), with exponential back-off; others never are, since they may have been applied.
+/// </summary>
+public sealed class CqlSession : IAsyncDisposable
+{
+    private readonly CqlSessionOptions _options;
+    private readonly (string Host, int Port)[] _nodes;
+    private readonly CqlConnection?[] _connections;
+    private readonly SemaphoreSlim[] _opening;
+    private readonly ConcurrentDictionary<string, Lazy<Task<CqlResponse.Prepared>>> _prepared = new(StringComparer.Ordinal);
+    private readonly ResiliencePipeline _idempotent;
+    private int _next;
+
+    private CqlSession(CqlSessionOptions options)
+    {
+        _options = options;
+        _nodes = options.ContactPoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseNode).ToArray();
+        if (_nodes.Length == 0)
+        {
+            throw new ArgumentException("No contact point given.", nameof(options));
+        }
+
+        _connections = new CqlConnection?[_nodes.Length * Math.Max(1, options.ConnectionsPerNode)];
+        _opening = _connections.Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+        _idempotent = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<CqlServerException>(e => e.IsTransient).Handle<CqlTimeoutException>().Handle<CqlConnectionException>(),
+            MaxRetryAttempts = Math.Max(1, options.Retries),
+            Delay = TimeSpan.FromMilliseconds(100),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        }).Build();
+    }
+
+    private static (string, int) ParseNode(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text[(colon + 1)..], out var port) ? (text[..colon], port) : (text, 9042);
+    }
+
+    /// <summary>Opens a session; the first connection is opened at once so that a wrong address fails here.</summary>
+    public static async Task<CqlSession> ConnectAsync(CqlSessionOptions options, CancellationToken ct = default)
+    {
+        var session = new CqlSession(options);
+        await session.ConnectionAsync(0, ct);
+        return session;
+    }
+
+    private async Task<CqlConnection> ConnectionAsync(int slot, CancellationToken ct)
+    {
+        if (_connections[slot] is { IsBroken: false } open)
+        {
+            return open;
+        }
+
+        await _opening[slot].WaitAsync(ct);
+        try
+        {
+            if (_connections[slot] is { IsBroken: false } again)
+            {
+                return again;
+            }
+
+            if (_connections[slot] is { } broken)
+            {
+                await broken.DisposeAsync();
+            }
+
+            var (host, port) = _nodes[slot % _nodes.Length];
+            _connections[slot] = await CqlConnection.OpenAsync(host, port, _options.Connection, ct);
+            return _connections[slot]!;
+        }
+        finally
+        {
+            _opening[slot].Release();
+        }
+    }
+
+    private Task<CqlConnection> NextAsync(CancellationToken ct) =>
+        ConnectionAsync((int)((uint)Interlocked.Increment(ref _next) % (uint)_connections.Length), ct);
+
+    /// <summary>Runs CQL without values (DDL, simple reads) as a QUERY.</summary>
+    public Task<CqlResult> QueryAsync(string cql, bool idempotent = true, CancellationToken ct = default) =>
+        RunAsync(idempotent, async token =>
+            ToResult(await (await NextAsync(token)).RequestAsync(Opcode.Query, Requests.Query(cql, new QueryParameters(_options.Consistency)), ct: token)), ct);
+
+    /// <summary>Prepares (once) and executes a statement with its values, optionally one page at a time.</summary>
+    public Task<CqlResult> ExecuteAsync(string cql, IReadOnlyList<object?> values, bool idempotent, int? pageSize = null, byte[]? pagingState = null,
+        CancellationToken ct = default) =>
+        RunAsync(idempotent, token => PreparedAsync(cql, async (connection, prepared) =>
+        {
+            var parameters = new QueryParameters(_options.Consistency, Bind(prepared, values), pageSize, pagingState, _options.SerialConsistency);
+            return ToResult(await connection.RequestAsync(Opcode.Execute, Requests.Execute(prepared.Id, parameters), prepared.Result, ct: token));
+        }, token), ct);
+
+    /// <summary>An unlogged batch of prepared statements (meant for one partition: atomic and isolated there).</summary>
+    public Task ExecuteBatchAsync(IReadOnlyList<(string Cql, IReadOnlyList<object?> Values)> statements, bool idempotent, long? timestamp = null,
+        CancellationToken ct = default) =>
+        RunAsync(idempotent, async token =>
+        {
+            var connection = await NextAsync(token);
+            for (var attempt = 0; ; attempt++)
+            {
+                var prepared = new List<CqlResponse.Prepared>(statements.Count);
+                foreach (var cql in statements.Select(s => s.Cql).Distinct())
+                {
+                    prepared.Add(await PrepareAsync(connection, cql, token));
+                }
+
+                var byCql = statements.Select(s => s.Cql).Distinct().Zip(prepared).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+                var body = Requests.Batch(BatchType.Unlogged,
+                    statements.Select(s => new BatchStatement(null, byCql[s.Cql].Id, Bind(byCql[s.Cql], s.Values))).ToList(),
+                    _options.Consistency, null, timestamp);
+                try
+                {
+                    await connection.RequestAsync(Opcode.Batch, body, ct: token);
+                    return CqlResult.Empty;
+                }
+                catch (CqlServerException e) when (e.Code == CqlErrorCode.Unprepared && attempt == 0)
+                {
+                    Forget(e.UnpreparedId);
+                }
+            }
+        }, ct);
+
+    private Task<CqlResult> RunAsync(bool idempotent, Func<CancellationToken, Task<CqlResult>> action, CancellationToken ct) =>
+        idempotent ? _idempotent.ExecuteAsync(async token => await action(token), ct).AsTask() : action(ct);
+
+    private async Task<CqlResult> PreparedAsync(string cql, Func<CqlConnection, CqlResponse.Prepared, Task<CqlResult>> execute, CancellationToken ct)
+    {
+        var connection = await NextAsync(ct);
+        var prepared = await PrepareAsync(connection, cql, ct);
+        try
+        {
+            return await execute(connection, prepared);
+        }
+        catch (CqlServerException e) when (e.Code == CqlErrorCode.Unprepared)
+        {
+            // The node lost its prepared statements (a restart): prepare again and execute once more.
+            Forget(e.UnpreparedId);
+            return await execute(connection, await PrepareAsync(connection, cql, ct));
+        }
+    }
+
+    private async Task<CqlResponse.Prepared> PrepareAsync(CqlConnection connection, string cql, CancellationToken ct)
+    {
+        var lazy = _prepared.GetOrAdd(cql, text => new Lazy<Task<CqlResponse.Prepared>>(async () =>
+            (CqlResponse.Prepared)await connection.RequestAsync(Opcode.Prepare, Requests.Prepare(text), ct: CancellationToken.None)));
+        try
+        {
+            return await lazy.Value.WaitAsync(ct);
+        }
+        catch (Exception) when (lazy.Value.IsFaulted)
+        {
+            _prepared.TryRemove(new KeyValuePair<string, Lazy<Task<CqlResponse.Prepared>>>(cql, lazy));
+            throw;
+        }
+    }
+
+    private void Forget(byte[]? id)
+    {
+        foreach (var (cql, lazy) in _prepared)
+        {
+            if (id is null || (lazy.Value.IsCompletedSuccessfully && lazy.Value.Result.Id.AsSpan().SequenceEqual(id)))
+            {
+                _prepared.TryRemove(new KeyValuePair<string, Lazy<Task<CqlResponse.Prepared>>>(cql, lazy));
+            }
+        }
+    }
+
+    private static List<CqlValue> Bind(CqlResponse.Prepared prepared, IReadOnlyList<object?> values)
+    {
+        var columns = prepared.Bind.Columns;
+        if (columns.Count != values.Count)
+        {
+            throw new ArgumentException($"The statement has {columns.Count} bind markers; {values.Count} values were given.", nameof(values));
+        }
+
+        return columns.Select((c, i) => CqlValue.Of(c.Type, values[i])).ToList();
+    }
+
+    private static CqlResult ToResult(object answer) => answer is CqlResponse.Rows rows
+        ? new CqlResult(rows.Metadata.Columns, rows.Values, rows.Metadata.PagingState)
+        : CqlResult.Empty;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var connection in _connections)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+
+        foreach (var gate in _opening)
+        {
+            gate.Dispose();
+        }
+    }
+}
