@@ -11,4 +11,6 @@ public sealed class CoredmsOptions
     public string Engine { get; set; } = "sqlite";
 
     public SqliteOptions Sqlite { get; set; } = new();
+
+    public Cassandra.CassandraOptions Cassandra { get; set; } = new();
 }
