@@ -6,7 +6,7 @@ var builder = Host.CreateApplicationBuilder(args);
 builder.Configuration.AddPlatformEnvironment();
 // Running alone is the cluster mode: the API and the other manager are other processes.
 builder.Configuration["Platform:Mode"] ??= "cluster";
-builder.Logging.AddPlatformLogging(builder.Configuration);
+builder.Logging.AddPlatformLogging(builder.Configuration, "stream-manager");
 builder.Services.AddCatalog(builder.Configuration);
 builder.Services.AddStreamIngestManager(builder.Configuration);
 builder.Build().Run();
