@@ -12,6 +12,12 @@ public static class IngestionServiceCollectionExtensions
     /// <summary>Registers the pipeline and the staged-file lifecycle (safe to call from several services).</summary>
     public static IServiceCollection AddIngestion(this IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(d => d.ServiceType == typeof(TenantAppRunner)))
+        {
+            // Already registered: binding the Apps section twice would append each app's arguments again.
+            return services;
+        }
+
         services.AddOptions<AppsOptions>()
             .Configure(o => configuration.GetSection(AppsOptions.Section).Bind(o.Apps))
             .PostConfigure(o => o.AddSamples())

@@ -18,6 +18,12 @@ public static class StreamIngestManagerServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddStreamTransport(this IServiceCollection services, IConfiguration configuration)
     {
+        if (services.Any(d => d.ServiceType == typeof(IStreamTransport)))
+        {
+            // Already registered (the API host and the embedded stream manager both ask for it).
+            return services;
+        }
+
         var cluster = configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() is { IsEmbedded: false };
         services.AddOptions<TransportOptions>()
             .Bind(configuration.GetSection(TransportOptions.Section))

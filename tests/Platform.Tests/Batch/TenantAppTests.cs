@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 
 namespace Platform.Tests.Batch;
@@ -33,6 +34,15 @@ public sealed class TenantAppTests : IAsyncLifetime
             .With("resources.requests.memory", "32Mi");
         await t.RegisterAsync(tenant, Flows.DatasetA(), agreement);
         return (t, await t.UploadAsync(tenant, "speed_tracking", "a.csv", MessyFile.Build()));
+    }
+
+    [Fact]
+    public void AppsRunWithTheirConfiguredArgumentsOnce()
+    {
+        var apps = _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<global::Ingestion.Apps.AppsOptions>>().Value.Apps;
+        Assert.Equal(["-e", "my $x = 'a' x 400_000_000; sleep 60"], apps["hog"].Arguments);
+        Assert.Equal(["60"], apps["sleeper"].Arguments);
+        Assert.Equal(["exec", Path.Combine(AppContext.BaseDirectory, "ClientBatchIngestApp.dll")], apps["clientbatchingestapp"].Arguments);
     }
 
     [Fact]
