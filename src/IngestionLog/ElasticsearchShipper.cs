@@ -21,6 +21,7 @@ public sealed class ElasticsearchShipper(LogBuffers buffers, IOptions<LogsOption
     private long _shipped;
     private long _rejected;
     private long _reportedDrops;
+    private DateTimeOffset _reportedAt = DateTimeOffset.MinValue;
 
     /// <summary>Documents Elasticsearch accepted.</summary>
     public long Shipped => Interlocked.Read(ref _shipped);
@@ -136,11 +137,13 @@ public sealed class ElasticsearchShipper(LogBuffers buffers, IOptions<LogsOption
         }
     }
 
+    /// <summary>Warns about dropped documents at most once a minute (the warning itself is a document that may be dropped).</summary>
     private void ReportDrops(LogBuffer buffer)
     {
         var dropped = buffer.Dropped;
-        if (dropped > Interlocked.Read(ref _reportedDrops))
+        if (dropped > Interlocked.Read(ref _reportedDrops) && DateTimeOffset.UtcNow - _reportedAt >= TimeSpan.FromMinutes(1))
         {
+            _reportedAt = DateTimeOffset.UtcNow;
             logger.LogWarning("{Dropped} log documents were dropped in all because Elasticsearch did not take them fast enough", dropped);
             Interlocked.Exchange(ref _reportedDrops, dropped);
         }
