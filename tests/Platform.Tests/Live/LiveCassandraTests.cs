@@ -18,19 +18,7 @@ public sealed class LiveCassandraTests
 
     private static CassandraOptions Options() => new() { ContactPoints = LiveFactAttribute.Value(Variable), ReplicationFactor = 1 };
 
-    private static async Task Contract(Func<CoredmsContract, Task> test)
-    {
-        var contract = new OnCassandra();
-        await contract.InitializeAsync();
-        try
-        {
-            await test(contract);
-        }
-        finally
-        {
-            await contract.DisposeAsync();
-        }
-    }
+    private static Task Contract(Func<CoredmsContract, Task> test) => LiveFactAttribute.RunAsync<OnCassandra>(test);
 
     [LiveFact(Variable)]
     public Task UpsertedRowsReadBackByKey() => Contract(c => c.UpsertedRowsReadBackByKey());

@@ -16,19 +16,7 @@ public sealed class LiveKafkaTests
 {
     private const string Variable = "MYSIMBDP_KAFKA";
 
-    private static async Task Contract(Func<TransportContract, Task> test)
-    {
-        var contract = new RealKafka();
-        await contract.InitializeAsync();
-        try
-        {
-            await test(contract);
-        }
-        finally
-        {
-            await contract.DisposeAsync();
-        }
-    }
+    private static Task Contract(Func<TransportContract, Task> test) => LiveFactAttribute.RunAsync<RealKafka>(test);
 
     [LiveFact(Variable)]
     public Task EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches() => Contract(c => c.EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches());
