@@ -90,63 +90,43 @@ public sealed class CassandraEngineTests
     public async Task AnUpsertSendsTheLastRowOfEachKeyInUnloggedBatchesPerPartitionWithOneTimestampAndTheTtl()
     {
         await using var node = new FakeNode();
-        var got = new List<ReceivedFrame>();
-        var serving = Task.Run(async () =>
+        var got = node.Serve(frame =>
         {
-            await node.AcceptStartupAsync();
-            while (true)
+            var body = new ProtocolWriter();
+            if (frame.Opcode == Opcode.Prepare)
             {
-                ReceivedFrame frame;
-                try
+                body.Int(4);
+                body.ShortBytes([1]);
+                body.Int(1);
+                body.Int(6);
+                body.Int(1);
+                body.Short(0);
+                body.String(Readings.Keyspace);
+                body.String(Readings.Name);
+                foreach (var (name, type) in new[] { ("sensor_id", CqlTypeId.Int), ("reading_id", CqlTypeId.BigInt), ("speed", CqlTypeId.Double) })
                 {
-                    frame = await node.ReceiveAsync();
-                }
-                catch (IOException)
-                {
-                    return;
-                }
-
-                lock (got)
-                {
-                    got.Add(frame);
-                }
-
-                var body = new ProtocolWriter();
-                if (frame.Opcode == Opcode.Prepare)
-                {
-                    body.Int(4);
-                    body.ShortBytes([1]);
-                    body.Int(1);
-                    body.Int(6);
-                    body.Int(1);
-                    body.Short(0);
-                    body.String(Readings.Keyspace);
-                    body.String(Readings.Name);
-                    foreach (var (name, type) in new[] { ("sensor_id", CqlTypeId.Int), ("reading_id", CqlTypeId.BigInt), ("speed", CqlTypeId.Double) })
-                    {
-                        body.String(name);
-                        body.Short((ushort)type);
-                    }
-
-                    body.String("tags");
-                    body.Short((ushort)CqlTypeId.List);
-                    body.Short((ushort)CqlTypeId.Varchar);
-                    body.String("extra");
-                    body.Short((ushort)CqlTypeId.Map);
-                    body.Short((ushort)CqlTypeId.Varchar);
-                    body.Short((ushort)CqlTypeId.Double);
-                    body.String("[ttl]");
-                    body.Short((ushort)CqlTypeId.Int);
-                    body.Int(4);
-                    body.Int(0);
-                }
-                else
-                {
-                    body.Int(1);
+                    body.String(name);
+                    body.Short((ushort)type);
                 }
 
-                await node.AnswerAsync(frame, Opcode.Result, body.ToArray());
+                body.String("tags");
+                body.Short((ushort)CqlTypeId.List);
+                body.Short((ushort)CqlTypeId.Varchar);
+                body.String("extra");
+                body.Short((ushort)CqlTypeId.Map);
+                body.Short((ushort)CqlTypeId.Varchar);
+                body.Short((ushort)CqlTypeId.Double);
+                body.String("[ttl]");
+                body.Short((ushort)CqlTypeId.Int);
+                body.Int(4);
+                body.Int(0);
             }
+            else
+            {
+                body.Int(1);
+            }
+
+            return (Opcode.Result, body.ToArray());
         });
 
         await using var engine = new CassandraCoredms(Options.Create(new CassandraOptions { ContactPoints = $"127.0.0.1:{node.Port}", BatchRows = 2, Consistency = "QUORUM", ConnectionsPerNode = 1 }));

@@ -72,6 +72,40 @@ public sealed class FakeNode : IAsyncDisposable
         await AnswerAsync(startup, Opcode.Ready, []);
     }
 
+    /// <summary>
+    /// Serves in the background: answers STARTUP, then each frame with what <paramref name="answer"/> says, until
+    /// the client goes. Returns the frames received, in order (read them after the client's calls returned).
+    /// </summary>
+    public List<ReceivedFrame> Serve(Func<ReceivedFrame, (Opcode Opcode, byte[] Body)> answer)
+    {
+        var got = new List<ReceivedFrame>();
+        _ = Task.Run(async () =>
+        {
+            await AcceptStartupAsync();
+            while (true)
+            {
+                ReceivedFrame frame;
+                try
+                {
+                    frame = await ReceiveAsync();
+                }
+                catch (IOException)
+                {
+                    return;
+                }
+
+                lock (got)
+                {
+                    got.Add(frame);
+                }
+
+                var (opcode, body) = answer(frame);
+                await AnswerAsync(frame, opcode, body);
+            }
+        });
+        return got;
+    }
+
     public async Task CloseClientAsync()
     {
         (await ClientAsync()).Shutdown(SocketShutdown.Both);

@@ -61,37 +61,10 @@ public sealed class SessionTests
         extra?.Invoke(w);
     });
 
-    /// <summary>A node that answers STARTUP, then each frame with what <paramref name="answer"/> says; it records what it got.</summary>
-    private static async Task<(FakeNode Node, List<ReceivedFrame> Got, Task Serving)> ServeAsync(Func<ReceivedFrame, (Opcode, byte[])> answer)
+    private static (FakeNode Node, List<ReceivedFrame> Got) Serve(Func<ReceivedFrame, (Opcode, byte[])> answer)
     {
         var node = new FakeNode();
-        var got = new List<ReceivedFrame>();
-        var serving = Task.Run(async () =>
-        {
-            await node.AcceptStartupAsync();
-            while (true)
-            {
-                ReceivedFrame frame;
-                try
-                {
-                    frame = await node.ReceiveAsync();
-                }
-                catch (IOException)
-                {
-                    return;
-                }
-
-                lock (got)
-                {
-                    got.Add(frame);
-                }
-
-                var (opcode, body) = answer(frame);
-                await node.AnswerAsync(frame, opcode, body);
-            }
-        });
-        await Task.Yield();
-        return (node, got, serving);
+        return (node, node.Serve(answer));
     }
 
     private static CqlSessionOptions Options(FakeNode node) => new() { ContactPoints = $"127.0.0.1:{node.Port}", ConnectionsPerNode = 1, Consistency = Consistency.Quorum };
@@ -99,7 +72,7 @@ public sealed class SessionTests
     [Fact]
     public async Task AStatementIsPreparedOnceAndItsValuesBoundByThePreparedTypes()
     {
-        var (node, got, _) = await ServeAsync(f => f.Opcode == Opcode.Prepare ? (Opcode.Result, Prepared(7, ("k", CqlTypeId.BigInt))) : (Opcode.Result, Rows(null, 1)));
+        var (node, got) = Serve(f => f.Opcode == Opcode.Prepare ? (Opcode.Result, Prepared(7, ("k", CqlTypeId.BigInt))) : (Opcode.Result, Rows(null, 1)));
         await using var __ = node;
         await using var session = await CqlSession.ConnectAsync(Options(node));
 
@@ -116,7 +89,7 @@ public sealed class SessionTests
     public async Task UnpreparedMeansPrepareAgainAndExecuteOnceMore()
     {
         var executes = 0;
-        var (node, got, _) = await ServeAsync(f => f.Opcode switch
+        var (node, got) = Serve(f => f.Opcode switch
         {
             Opcode.Prepare => (Opcode.Result, Prepared(9, ("k", CqlTypeId.Int))),
             _ => Interlocked.Increment(ref executes) == 1
@@ -135,7 +108,7 @@ public sealed class SessionTests
     [Fact]
     public async Task PagesFollowThePagingState()
     {
-        var (node, got, _) = await ServeAsync(f =>
+        var (node, got) = Serve(f =>
         {
             if (f.Opcode == Opcode.Prepare)
             {
@@ -161,7 +134,7 @@ public sealed class SessionTests
     public async Task IdempotentStatementsAreRetriedOnTransientErrorsAndOthersAreNot()
     {
         var failuresLeft = 2;
-        var (node, got, _) = await ServeAsync(f => f.Opcode switch
+        var (node, got) = Serve(f => f.Opcode switch
         {
             Opcode.Prepare => (Opcode.Result, Prepared(2, ("k", CqlTypeId.Int))),
             _ => Interlocked.Decrement(ref failuresLeft) >= 0
@@ -180,7 +153,7 @@ public sealed class SessionTests
         Assert.Equal(4, got.Count(f => f.Opcode == Opcode.Execute));
 
         var syntax = 0;
-        var (other, _, _) = await ServeAsync(_ => (Opcode.Error, Error(CqlErrorCode.SyntaxError, $"bad {Interlocked.Increment(ref syntax)}")));
+        var (other, _) = Serve(_ => (Opcode.Error, Error(CqlErrorCode.SyntaxError, $"bad {Interlocked.Increment(ref syntax)}")));
         await using var ___ = other;
         await using var strict = await CqlSession.ConnectAsync(Options(other));
         await Assert.ThrowsAsync<CqlServerException>(() => strict.QueryAsync("SELEC"));
@@ -190,7 +163,7 @@ public sealed class SessionTests
     [Fact]
     public async Task ABatchIsUnloggedOfPreparedStatements()
     {
-        var (node, got, _) = await ServeAsync(f => f.Opcode == Opcode.Prepare
+        var (node, got) = Serve(f => f.Opcode == Opcode.Prepare
             ? (Opcode.Result, Prepared(4, ("k", CqlTypeId.Int), ("v", CqlTypeId.Varchar)))
             : (Opcode.Result, Body(w => w.Int(1))));
         await using var __ = node;
