@@ -135,28 +135,23 @@ public sealed class CqlSession : IAsyncDisposable
         RunAsync(idempotent, async token =>
         {
             var connection = await NextAsync(token);
-            for (var attempt = 0; ; attempt++)
+            return await OnceMoreIfUnpreparedAsync(async () =>
             {
-                var prepared = new List<CqlResponse.Prepared>(statements.Count);
-                foreach (var cql in statements.Select(s => s.Cql).Distinct())
+                var prepared = new Dictionary<string, CqlResponse.Prepared>(StringComparer.Ordinal);
+                foreach (var (cql, _) in statements)
                 {
-                    prepared.Add(await PrepareAsync(connection, cql, token));
+                    if (!prepared.ContainsKey(cql))
+                    {
+                        prepared[cql] = await PrepareAsync(connection, cql, token);
+                    }
                 }
 
-                var byCql = statements.Select(s => s.Cql).Distinct().Zip(prepared).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
                 var body = Requests.Batch(BatchType.Unlogged,
-                    statements.Select(s => new BatchStatement(null, byCql[s.Cql].Id, Bind(byCql[s.Cql], s.Values))).ToList(),
+                    statements.Select(s => new BatchStatement(null, prepared[s.Cql].Id, Bind(prepared[s.Cql], s.Values))).ToList(),
                     _options.Consistency, null, timestamp);
-                try
-                {
-                    await connection.RequestAsync(Opcode.Batch, body, ct: token);
-                    return CqlResult.Empty;
-                }
-                catch (CqlServerException e) when (e.Code == CqlErrorCode.Unprepared && attempt == 0)
-                {
-                    Forget(e.UnpreparedId);
-                }
-            }
+                await connection.RequestAsync(Opcode.Batch, body, ct: token);
+                return CqlResult.Empty;
+            });
         }, ct);
 
     private Task<CqlResult> RunAsync(bool idempotent, Func<CancellationToken, Task<CqlResult>> action, CancellationToken ct) =>
@@ -165,16 +160,23 @@ public sealed class CqlSession : IAsyncDisposable
     private async Task<CqlResult> PreparedAsync(string cql, Func<CqlConnection, CqlResponse.Prepared, Task<CqlResult>> execute, CancellationToken ct)
     {
         var connection = await NextAsync(ct);
-        var prepared = await PrepareAsync(connection, cql, ct);
+        return await OnceMoreIfUnpreparedAsync(async () => await execute(connection, await PrepareAsync(connection, cql, ct)));
+    }
+
+    /// <summary>
+    /// Runs an attempt that prepares (from the cache) and executes; when the node answers UNPREPARED (it lost its
+    /// prepared statements in a restart), forgets that id and runs the attempt once more, which prepares again.
+    /// </summary>
+    private async Task<CqlResult> OnceMoreIfUnpreparedAsync(Func<Task<CqlResult>> attempt)
+    {
         try
         {
-            return await execute(connection, prepared);
+            return await attempt();
         }
         catch (CqlServerException e) when (e.Code == CqlErrorCode.Unprepared)
         {
-            // The node lost its prepared statements (a restart): prepare again and execute once more.
             Forget(e.UnpreparedId);
-            return await execute(connection, await PrepareAsync(connection, cql, ct));
+            return await attempt();
         }
     }
 
