@@ -49,10 +49,10 @@ public static class LogEndpoints
     {
         var q = request.Query;
         var errors = new List<FieldError>();
-        var limit = 100;
-        if (q["limit"].FirstOrDefault() is { } l && (!int.TryParse(l, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > LogCatalog.MaxLimit))
+        var (limit, limitError) = QueryLimit.Parse(q, 100, LogCatalog.MaxLimit);
+        if (limitError is not null)
         {
-            errors.Add(new FieldError("limit", "range", $"must be a whole number from 1 to {LogCatalog.MaxLimit}"));
+            errors.Add(limitError);
         }
 
         DateTimeOffset? since = null;

@@ -92,15 +92,8 @@ public static class RowEndpoints
 
     private static (int Limit, ProblemHttpResult? Problem) Limit(HttpRequest request)
     {
-        var text = request.Query["limit"].FirstOrDefault();
-        if (text is null)
-        {
-            return (DefaultLimit, null);
-        }
-
-        return int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit
-            ? (limit, null)
-            : (0, Problem.Validation("query", [new FieldError("limit", "range", $"'{text}' is not a whole number from 1 to {MaxLimit}")]));
+        var (limit, error) = QueryLimit.Parse(request.Query, DefaultLimit, MaxLimit);
+        return (limit, error is null ? null : Problem.Validation("query", [error]));
     }
 
     /// <summary>
