@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace Benchmarks;
 
@@ -123,14 +122,7 @@ internal static class BatchBenchmark
     private static async Task<PlatformRun> PlatformAsync(string root, string work, string name, string csv)
     {
         await using var platform = await PlatformProcess.StartAsync(Path.Combine(work, "home-" + name));
-        await platform.PostAsync("/tenants", new StringContent("{\"id\":\"bench\"}", Encoding.UTF8, "application/json"));
-        var dataset = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "schemas", "examples", "client_a", "dataset.json")))!.AsObject();
-        dataset["max_file_size_mb"] = 4096;
-        await platform.PutAsync("/tenants/bench/datasets/speed_tracking", dataset.ToJsonString());
-        var agreement = JsonNode.Parse(File.ReadAllText(Path.Combine(root, "schemas", "examples", "client_a", "agreement.json")))!.AsObject();
-        agreement.Remove("batch_app");
-        agreement["client"] = "bench";
-        await platform.PutAsync("/tenants/bench/agreement", agreement.ToJsonString());
+        await BenchApi.RegisterTenantAAsync(platform.Http, root, "bench", dataset => dataset["max_file_size_mb"] = 4096);
 
         Settle();
         var watch = Stopwatch.StartNew();

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 
 namespace Benchmarks;
@@ -9,7 +6,6 @@ namespace Benchmarks;
 /// <summary>The platform started as its own process on a free loopback port, with a fresh home.</summary>
 internal sealed class PlatformProcess : IAsyncDisposable
 {
-    public const string AdminSecret = "bench-admin-secret";
     private readonly Process _process;
 
     private PlatformProcess(Process process, HttpClient http, string home)
@@ -31,7 +27,7 @@ internal sealed class PlatformProcess : IAsyncDisposable
             RedirectStandardError = true,
         };
         start.Environment["MYSIMBDP_HOME"] = home;
-        start.Environment["MYSIMBDP_ADMIN_SECRET"] = AdminSecret;
+        start.Environment["MYSIMBDP_ADMIN_SECRET"] = BenchApi.AdminSecret;
         start.Environment["Serilog__MinimumLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>();
@@ -51,10 +47,7 @@ internal sealed class PlatformProcess : IAsyncDisposable
             throw new InvalidOperationException("The platform did not start.");
         }
 
-        var http = new HttpClient { BaseAddress = await listening.Task, Timeout = TimeSpan.FromMinutes(30) };
-        var token = await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = AdminSecret });
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
+        var http = await BenchApi.AdminClientAsync(await listening.Task);
         return new PlatformProcess(process, http, home);
     }
 
@@ -65,26 +58,7 @@ internal sealed class PlatformProcess : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
-    public async Task PutAsync(string path, string json)
-    {
-        var response = await Http.PutAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-    }
-
-    public async Task<JsonElement> PostAsync(string path, HttpContent? content)
-    {
-        var response = await Http.PostAsync(path, content);
-        var body = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {body}");
-        }
-
-        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
-    }
+    public Task<JsonElement> PostAsync(string path, HttpContent? content) => BenchApi.SendAsync(Http, HttpMethod.Post, path, content);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Coredms;
@@ -23,7 +21,6 @@ namespace Benchmarks;
 internal static class StreamBenchmark
 {
     private const string Tenant = "bench_stream";
-    private const string AdminSecret = "bench-admin-secret";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -193,7 +190,7 @@ internal static class StreamBenchmark
             {
                 ["urls"] = "http://127.0.0.1:0",
                 ["Platform:Home"] = home,
-                ["Auth:AdminSecret"] = AdminSecret,
+                ["Auth:AdminSecret"] = BenchApi.AdminSecret,
                 ["Serilog:MinimumLevel:Default"] = "Warning",
                 ["Transport:Engine"] = engine,
                 ["Transport:Kafka:MockBrokers"] = engine == "kafka" ? "3" : "0",
@@ -207,36 +204,11 @@ internal static class StreamBenchmark
             Directory.CreateDirectory(Path.Combine(home, "staging", Tenant, "in"));
             var platform = new Platform(app, counter ?? throw new InvalidOperationException("coredms was not resolved at start"), home);
             using var http = await platform.AdminAsync();
-            await Send(http, HttpMethod.Post, "/tenants", $$"""{"id": "{{Tenant}}"}""");
-            var dataset = JsonNodeOf(Path.Combine(root, "schemas", "examples", "client_a", "dataset.json"));
-            dataset["ingestion_mode"] = "stream";
-            await Send(http, HttpMethod.Put, $"/tenants/{Tenant}/datasets/speed_tracking", dataset.ToJsonString());
-            var agreement = JsonNodeOf(Path.Combine(root, "schemas", "examples", "client_a", "agreement.json"));
-            agreement["client"] = Tenant;
-            agreement.Remove("batch_app");
-            await Send(http, HttpMethod.Put, $"/tenants/{Tenant}/agreement", agreement.ToJsonString());
+            await BenchApi.RegisterTenantAAsync(http, root, Tenant, dataset => dataset["ingestion_mode"] = "stream");
             return platform;
         }
 
-        private static System.Text.Json.Nodes.JsonObject JsonNodeOf(string path) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-
-        private static async Task Send(HttpClient http, HttpMethod method, string path, string json)
-        {
-            var response = await http.SendAsync(new HttpRequestMessage(method, path) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            }
-        }
-
-        public async Task<HttpClient> AdminAsync()
-        {
-            var http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()), Timeout = TimeSpan.FromMinutes(5) };
-            var token = await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = AdminSecret });
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-                JsonDocument.Parse(await token.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString());
-            return http;
-        }
+        public Task<HttpClient> AdminAsync() => BenchApi.AdminClientAsync(new Uri(_app.Urls.First()));
 
         public Task WaitForWrittenAsync(long rows, TimeSpan within) => _counter.WaitForAsync(rows, within);
 
