@@ -64,6 +64,11 @@ public static class PlatformLogging
         return logging;
     }
 
+    /// <summary>Each event's ECS document, made once for both the buffers and the JSON file (the two sinks see the same event).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LogEvent, EcsDocument> Documents = new();
+
+    private static EcsDocument DocumentOf(LogEvent logEvent, string service) => Documents.GetValue(logEvent, e => EcsDocument.From(e, service));
+
     private static LoggerConfiguration Baseline() => new LoggerConfiguration()
         .MinimumLevel.Information()
         .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
@@ -77,7 +82,7 @@ public static class PlatformLogging
     {
         public void Emit(LogEvent logEvent)
         {
-            var document = EcsDocument.From(logEvent, service);
+            var document = DocumentOf(logEvent, service);
             buffers.Catalog.Offer(document);
             buffers.Elasticsearch?.Offer(document);
         }
@@ -88,7 +93,7 @@ public static class PlatformLogging
     {
         public void Format(LogEvent logEvent, TextWriter output)
         {
-            output.Write(System.Text.Encoding.UTF8.GetString(EcsDocument.From(logEvent, service).Json));
+            output.Write(System.Text.Encoding.UTF8.GetString(DocumentOf(logEvent, service).Json));
             output.Write('\n');
         }
     }
