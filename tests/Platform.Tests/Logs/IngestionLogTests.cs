@@ -40,6 +40,28 @@ public sealed class IngestionLogTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The lines of the platform's JSON log files so far (read while the platform writes them).</summary>
+    private IEnumerable<string> FileLines()
+    {
+        var folder = Path.Combine(_host.Home, "logs");
+        if (!Directory.Exists(folder))
+        {
+            yield break;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(folder, "platform-api-*.json"))
+        {
+            using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            var text = reader.ReadToEnd();
+
+            // Only whole lines: the writer may be in the middle of the last one.
+            foreach (var line in text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                yield return line;
+            }
+        }
+    }
+
     private static JsonElement Doc(List<JsonElement> events, string action) =>
         Assert.Single(events, e => e.GetProperty("action").GetString() == action).GetProperty("document");
 
@@ -83,6 +105,20 @@ public sealed class IngestionLogTests : IAsyncLifetime
         Assert.False(finished.TryGetProperty("error.message", out _));
         var times = events.Select(e => e.GetProperty("event_id").GetString()).ToList();
         Assert.Equal(times.OrderDescending(StringComparer.Ordinal), times);
+
+        // The same document, one per line, in the rolling JSON file (flushed every second).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement? line = null;
+        while (line is null)
+        {
+            line = FileLines().Where(l => l.Contains(fileId, StringComparison.Ordinal) && l.Contains("\"rows.loaded\"", StringComparison.Ordinal))
+                .Select(l => (JsonElement?)JsonDocument.Parse(l).RootElement).FirstOrDefault();
+            Assert.True(line is not null || DateTime.UtcNow < deadline, "rows.loaded never reached the JSON log file");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(MessyFile.AsIs.Loaded, line.Value.GetProperty("mysimbdp.rows_loaded").GetInt64());
+        Assert.Equal(loaded.GetProperty("message").GetString(), line.Value.GetProperty("message").GetString());
 
         // The tenant reads its own log; the other tenant sees none of it and cannot ask for it.
         var own = await EventsAsync(a, "/tenants/log_a/logs?action=rows.quarantined");
