@@ -49,7 +49,40 @@ public sealed class ClusterStreamTests
         }
     }
 
-    private static Process StartManager(string home, Dictionary<string, string> environment)
+    [Fact]
+    public async Task TheStreamManagerAloneIsInClusterModeAndRefusesToStartWithoutKafka()
+    {
+        var home = Directory.CreateTempSubdirectory("mysimbdp-alone-").FullName;
+        try
+        {
+            var output = new System.Text.StringBuilder();
+            using var manager = StartManager(home, new Dictionary<string, string>(), line => { lock (output) { output.AppendLine(line); } });
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            try
+            {
+                await manager.WaitForExitAsync(timeout.Token);
+            }
+            finally
+            {
+                if (!manager.HasExited)
+                {
+                    manager.Kill(entireProcessTree: true);
+                }
+            }
+
+            Assert.NotEqual(0, manager.ExitCode);
+            lock (output)
+            {
+                Assert.Contains("Platform:Mode is 'cluster'", output.ToString(), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
+    private static Process StartManager(string home, Dictionary<string, string> environment, Action<string>? output = null)
     {
         var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "StreamIngestManager.dll")])
         {
@@ -64,8 +97,8 @@ public sealed class ClusterStreamTests
         }
 
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
