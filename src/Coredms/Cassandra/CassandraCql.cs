@@ -72,9 +72,7 @@ public static class CassandraCql
     {
         DataTypeKind.Decimal => ParseDecimal((string)value),
         DataTypeKind.Time => ((TimeOnly)value).Ticks * 100,
-        DataTypeKind.List or DataTypeKind.Set => JsonDocument.Parse((string)value).RootElement.EnumerateArray().Select(e => FromJson(type.Element!, e)).ToList(),
-        DataTypeKind.Map => JsonDocument.Parse((string)value).RootElement.EnumerateObject()
-            .ToDictionary(p => FromJson(type.Key!, JsonDocument.Parse(type.Key!.Storage == ValueStorage.Text ? JsonSerializer.Serialize(p.Name) : p.Name).RootElement)!, p => FromJson(type.Element!, p.Value)),
+        DataTypeKind.List or DataTypeKind.Set or DataTypeKind.Map => FromJson(type, JsonDocument.Parse((string)value).RootElement),
         _ => value,
     };
 
@@ -112,9 +110,13 @@ public static class CassandraCql
         DataTypeKind.Date => DateOnly.Parse(e.GetString()!, CultureInfo.InvariantCulture),
         DataTypeKind.Time => TimeOnly.Parse(e.GetString()!, CultureInfo.InvariantCulture).Ticks * 100,
         DataTypeKind.List or DataTypeKind.Set => e.EnumerateArray().Select(x => FromJson(type.Element!, x)).ToList(),
-        DataTypeKind.Map => e.EnumerateObject().ToDictionary(p => (object)p.Name, p => FromJson(type.Element!, p.Value)),
+        DataTypeKind.Map => e.EnumerateObject().ToDictionary(p => KeyOf(type.Key!, p.Name), p => FromJson(type.Element!, p.Value)),
         _ => e.GetString(),
     };
+
+    /// <summary>A JSON object's property name as a map key: the text itself for text-stored keys, its literal otherwise (numbers, booleans).</summary>
+    private static object KeyOf(DataType key, string name) =>
+        FromJson(key, key.Storage == ValueStorage.Text ? JsonSerializer.SerializeToElement(name) : JsonDocument.Parse(name).RootElement)!;
 
     private static string ToJson(DataType type, object value)
     {
