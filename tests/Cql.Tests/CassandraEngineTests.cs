@@ -34,6 +34,7 @@ public sealed class CassandraEngineTests
         Assert.EndsWith(" IF NOT EXISTS USING TTL ?", CassandraCql.Insert(Readings, ifNotExists: true), StringComparison.Ordinal);
         Assert.Equal("""UPDATE "t8_client_a_tracking"."speedreading" SET "speed" = ? WHERE "sensor_id" = ? AND "reading_id" = ? IF "tags" = ?""",
             CassandraCql.Update(Readings, ["speed"], ["tags"]));
+        Assert.EndsWith(""" WHERE "sensor_id" = ? AND "reading_id" = ? IF EXISTS""", CassandraCql.Update(Readings, ["speed"], []), StringComparison.Ordinal);
         Assert.Equal("""SELECT "sensor_id", "reading_id", "speed", "tags", "extra" FROM "t8_client_a_tracking"."speedreading" WHERE "sensor_id" = ?""", CassandraCql.Select(Readings, 1));
         Assert.EndsWith("""FROM "t8_client_a_tracking"."speedreading" """.TrimEnd(), CassandraCql.Select(Readings, 0), StringComparison.Ordinal);
         Assert.DoesNotContain("WHERE", CassandraCql.Select(Readings, 0), StringComparison.Ordinal);
