@@ -27,7 +27,7 @@ public sealed class CassandraEngineTests
             CassandraCql.CreateKeyspace("t8_client_a_tracking", new CassandraOptions()));
         Assert.Equal("""CREATE KEYSPACE IF NOT EXISTS "k" WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 3, 'dc2': 2}""",
             CassandraCql.CreateKeyspace("k", new CassandraOptions { Replication = "NetworkTopologyStrategy", DataCenters = "dc1:3, dc2:2" }));
-        Assert.Equal("""CREATE TABLE IF NOT EXISTS "t8_client_a_tracking"."speedreading" ("sensor_id" int, "reading_id" bigint, "speed" double, "tags" list<text>, "extra" map<text, double>, PRIMARY KEY (("sensor_id"), "reading_id"))""",
+        Assert.Equal("""CREATE TABLE IF NOT EXISTS "t8_client_a_tracking"."speedreading" ("sensor_id" int, "reading_id" bigint, "speed" double, "tags" frozen<list<text>>, "extra" frozen<map<text, double>>, PRIMARY KEY (("sensor_id"), "reading_id"))""",
             CassandraCql.CreateTable(Readings));
         Assert.Equal("""INSERT INTO "t8_client_a_tracking"."speedreading" ("sensor_id", "reading_id", "speed", "tags", "extra") VALUES (?, ?, ?, ?, ?) USING TTL ?""",
             CassandraCql.Insert(Readings));

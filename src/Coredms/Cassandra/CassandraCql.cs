@@ -34,11 +34,17 @@ public static class CassandraCql
         return $"CREATE KEYSPACE IF NOT EXISTS {Quote(keyspace)} WITH replication = {replication}";
     }
 
+    /// <summary>
+    /// A column's CQL type. Collections are frozen, at any depth: the engine always writes whole values, a frozen
+    /// collection is one cell instead of one per element, an empty one stays empty (Cassandra reads an empty
+    /// non-frozen collection back as null), and collections inside collections must be frozen anyway. Written
+    /// as <c>system_schema.columns</c> shows it, so that an existing table's types compare equal.
+    /// </summary>
     public static string TypeOf(DataType type) => type.Kind switch
     {
-        DataTypeKind.List => $"list<{TypeOf(type.Element!)}>",
-        DataTypeKind.Set => $"set<{TypeOf(type.Element!)}>",
-        DataTypeKind.Map => $"map<{TypeOf(type.Key!)}, {TypeOf(type.Element!)}>",
+        DataTypeKind.List => $"frozen<list<{TypeOf(type.Element!)}>>",
+        DataTypeKind.Set => $"frozen<set<{TypeOf(type.Element!)}>>",
+        DataTypeKind.Map => $"frozen<map<{TypeOf(type.Key!)}, {TypeOf(type.Element!)}>>",
         _ => type.Kind.ToString().ToLowerInvariant(),
     };
 

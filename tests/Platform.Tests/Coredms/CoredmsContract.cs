@@ -204,6 +204,9 @@ public abstract class CoredmsContract : IAsyncLifetime
             new Column("tm", DataType.Time),
             new Column("li", DataType.ListOf(DataType.Int)),
             new Column("mp", DataType.MapOf(DataType.Text, DataType.Double)),
+            new Column("nl", DataType.ListOf(DataType.ListOf(DataType.Int))),
+            new Column("el", DataType.ListOf(DataType.Text)),
+            new Column("em", DataType.MapOf(DataType.Text, DataType.Int)),
         ], ["id"]);
         await Db.EnsureTableAsync(table);
         object?[] values =
@@ -211,7 +214,7 @@ public abstract class CoredmsContract : IAsyncLifetime
             "row", true, int.MinValue, long.MaxValue, BigInteger.Parse("-123456789012345678901234567890"), 1.5f, -0.1, "-12.345",
             "h\u00e9llo \u2603", new byte[] { 0, 255, 7 }, Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"),
             new DateTimeOffset(1969, 7, 20, 20, 17, 40, 123, TimeSpan.Zero), new DateOnly(1900, 1, 1), new TimeOnly(23, 59, 59, 999),
-            "[1,2,3]", "{\"a\":1.5}",
+            "[1,2,3]", "{\"a\":1.5}", "[[1,2],[]]", "[]", "{}",
         ];
         await Db.UpsertAsync(Rows(table, values), null);
         await Db.UpsertAsync(Rows(table, ["nulls"]), null);
