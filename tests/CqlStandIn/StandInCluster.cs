@@ -43,6 +43,11 @@ public sealed class StandInCluster : IAsyncDisposable
     /// <summary>The first node's address, as a contact point.</summary>
     public string ContactPoint => $"127.0.0.1:{Port}";
 
+    /// <summary>How many EXECUTEs and BATCHes named a statement the cluster did not know (answered UNPREPARED).</summary>
+    public int UnpreparedAnswers => _unprepared;
+
+    private int _unprepared;
+
     /// <summary>Open client connections per node.</summary>
     public int ConnectionsTo(int node) => _connections.Values.Count(n => n == node);
 
@@ -350,11 +355,19 @@ public sealed class StandInCluster : IAsyncDisposable
         }
     }
 
-    private PreparedStatement Lookup(byte[] id) => _prepared.TryGetValue(Convert.ToHexString(id), out var prepared) ? prepared
-        : throw new NodeException(CqlErrorCode.Unprepared, $"Prepared query with ID {Convert.ToHexString(id).ToLowerInvariant()} not found")
+    private PreparedStatement Lookup(byte[] id)
+    {
+        if (_prepared.TryGetValue(Convert.ToHexString(id), out var prepared))
+        {
+            return prepared;
+        }
+
+        Interlocked.Increment(ref _unprepared);
+        throw new NodeException(CqlErrorCode.Unprepared, $"Prepared query with ID {Convert.ToHexString(id).ToLowerInvariant()} not found")
         {
             Details = w => w.ShortBytes(id),
         };
+    }
 
     /// <summary>A [short] n, then n [value]s (a [bytes] whose length -2 means unset).</summary>
     private static List<byte[]?> Values(ref ProtocolReader r, byte[] body)

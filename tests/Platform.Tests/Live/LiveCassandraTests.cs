@@ -2,7 +2,6 @@ using Coredms;
 using Coredms.Cassandra;
 using Cql;
 using Microsoft.Extensions.Options;
-using Platform.Tests.Batch;
 using Platform.Tests.Coredms;
 
 namespace Platform.Tests.Live;
@@ -54,22 +53,7 @@ public sealed class LiveCassandraTests
     public Task AnUnknownKeyspaceIsAnError() => Contract(c => c.AnUnknownKeyspaceIsAnError());
 
     [LiveFact(Variable)]
-    public async Task TheSeedTenantsFileIsIngestedIntoCassandra()
-    {
-        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Coredms:Engine"] = "cassandra",
-            ["Coredms:Cassandra:ContactPoints"] = LiveFactAttribute.Value(Variable),
-            ["Coredms:Cassandra:ReplicationFactor"] = "1",
-        });
-        var tenant = "live_" + Guid.NewGuid().ToString("N")[..8];
-        using var t = await host.TenantAsync(tenant);
-        await t.RegisterAsync(tenant, Flows.DatasetA(), Flows.AgreementWithoutApp());
-        await t.UploadAsync(tenant, "speed_tracking", "messy.csv", MessyFile.Build());
-        await t.IngestAndWaitAsync(tenant, "speed_tracking", TimeSpan.FromMinutes(2));
-        Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync(tenant, "speed_tracking")).Count);
-        Assert.Equal(MessyFile.AsIs.Quarantined, (await t.AllRowsAsync(tenant, "speed_tracking", "quarantine")).Count);
-    }
+    public Task TheSeedTenantsFileIsIngestedIntoCassandra() => CassandraPlatformTests.BatchIngestionAsync(LiveFactAttribute.Value(Variable));
 
     /// <summary>The contract on the real cluster; not public, so that the runner reaches it only through the live facts above.</summary>
     private sealed class OnCassandra : CoredmsContract

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Text;
+using CqlStandIn;
+using Platform.Tests.Batch;
+
+namespace Platform.Tests.Coredms;
+
+/// <summary>
+/// The platform with <c>Coredms:Engine=cassandra</c> on the stand-in cluster: its catalog in
+/// <c>mysimbdp_platform</c>, tenants' keyspaces, claims, runs, the ingestion log and the rows API all go
+/// through the Cassandra engine and the project's CQL client.
+/// </summary>
+public sealed class CassandraPlatformTests : IAsyncDisposable
+{
+    private readonly StandInCluster _cluster = StandInCluster.Start();
+
+    internal static Dictionary<string, string?> Settings(string contactPoints) => new()
+    {
+        ["Coredms:Engine"] = "cassandra",
+        ["Coredms:Cassandra:ContactPoints"] = contactPoints,
+        ["Coredms:Cassandra:ReplicationFactor"] = "1",
+    };
+
+    /// <summary>The messy seed file through a batch run: the same rows and quarantine as on SQLite (also run by the live suite).</summary>
+    internal static async Task BatchIngestionAsync(string contactPoints)
+    {
+        await using var host = await PlatformHost.StartAsync(Settings(contactPoints));
+        var tenant = "cass_" + Guid.NewGuid().ToString("N")[..8];
+        using var t = await host.TenantAsync(tenant);
+        await t.RegisterAsync(tenant, Flows.DatasetA(), Flows.AgreementWithoutApp());
+        await t.UploadAsync(tenant, "speed_tracking", "messy.csv", MessyFile.Build());
+        var run = await t.IngestAndWaitAsync(tenant, "speed_tracking", TimeSpan.FromMinutes(2));
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync(tenant, "speed_tracking")).Count);
+        Assert.Equal(MessyFile.AsIs.Quarantined, (await t.AllRowsAsync(tenant, "speed_tracking", "quarantine")).Count);
+    }
+
+    [Fact]
+    public async Task ABatchRunIngestsTheMessyFile()
+    {
+        await BatchIngestionAsync(_cluster.ContactPoint);
+        Assert.Empty(_cluster.Data.Warnings);
+    }
+
+    [Fact]
+    public async Task StreamedEventsAreReadableAndTheCatalogSurvivesARestart()
+    {
+        var settings = Settings(_cluster.ContactPoint);
+        await using var host = await PlatformHost.StartAsync(settings);
+        string token;
+        using (var t = await host.TenantAsync("cass_stream"))
+        {
+            token = t.DefaultRequestHeaders.Authorization!.Parameter!;
+            await t.RegisterAsync("cass_stream", Flows.StreamDatasetA(), Flows.AgreementWithoutApp());
+            var events = string.Join('\n', Enumerable.Range(1, 300).Select(i =>
+                $$"""{"sensor_id": {{i % 7}}, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}"""));
+            var response = await t.PostAsync("/tenants/cass_stream/datasets/speed_tracking/events", new StringContent(events, Encoding.UTF8, "application/x-ndjson"));
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+            await t.WaitForRowsAsync("cass_stream", "speed_tracking", 300);
+        }
+
+        // The cluster forgets its prepared statements (as when Cassandra restarts): the platform's session is told
+        // UNPREPARED and prepares them again.
+        _cluster.ForgetPrepared();
+        using (var t = host.WithToken(token))
+        {
+            Assert.Equal(300, (await t.AllRowsAsync("cass_stream", "speed_tracking")).Count);
+        }
+
+        Assert.True(_cluster.UnpreparedAnswers > 0);
+
+        // The platform restarts: the tenant, its dataset and its rows are in Cassandra.
+        await host.RestartAsync();
+        using var again = host.WithToken(token);
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/tenants/cass_stream/datasets/speed_tracking")).StatusCode);
+        var rows = await again.AllRowsAsync("cass_stream", "speed_tracking");
+        Assert.Equal(Enumerable.Range(1, 300), rows.Select(r => r.GetProperty("reading_id").GetInt32()).Order());
+        Assert.Empty(_cluster.Data.Warnings);
+    }
+
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+}
