@@ -28,33 +28,18 @@ public sealed class ChildHost : IAsyncDisposable
 
     public static async Task<ChildHost> StartAsync(string home, IDictionary<string, string>? environment = null)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Platform.Api.dll");
-        var start = new ProcessStartInfo("dotnet", ["exec", dll, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["MYSIMBDP_HOME"] = home;
-        start.Environment["MYSIMBDP_ADMIN_SECRET"] = PlatformHost.AdminSecret;
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
+        var process = StartService("Platform.Api.dll", home, new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
+        {
+            ["MYSIMBDP_ADMIN_SECRET"] = PlatformHost.AdminSecret,
+        }, line =>
         {
             const string marker = "Now listening on: ";
-            if (e.Data?.IndexOf(marker, StringComparison.Ordinal) is >= 0 and var at)
+            if (line.IndexOf(marker, StringComparison.Ordinal) is >= 0 and var at)
             {
-                listening.TrySetResult(new Uri(e.Data[(at + marker.Length)..].Trim()));
+                listening.TrySetResult(new Uri(line[(at + marker.Length)..].Trim()));
             }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        }, "--urls", "http://127.0.0.1:0");
         var started = await Task.WhenAny(listening.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
         if (started != listening.Task)
         {
@@ -63,6 +48,32 @@ public sealed class ChildHost : IAsyncDisposable
         }
 
         return new ChildHost(process, await listening.Task, home);
+    }
+
+    /// <summary>
+    /// Starts one of the platform's programs (its dll in the test's folder) on <paramref name="home"/> with
+    /// <paramref name="environment"/>; each line it writes goes to <paramref name="output"/>.
+    /// </summary>
+    public static Process StartService(string dll, string home, IDictionary<string, string> environment, Action<string>? output = null, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, dll), .. args])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["MYSIMBDP_HOME"] = home;
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     public async Task<HttpClient> AdminAsync()

@@ -82,25 +82,6 @@ public sealed class ClusterStreamTests
         }
     }
 
-    private static Process StartManager(string home, Dictionary<string, string> environment, Action<string>? output = null)
-    {
-        var start = new ProcessStartInfo("dotnet", ["exec", Path.Combine(AppContext.BaseDirectory, "StreamIngestManager.dll")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["MYSIMBDP_HOME"] = home;
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process StartManager(string home, Dictionary<string, string> environment, Action<string>? output = null) =>
+        ChildHost.StartService("StreamIngestManager.dll", home, environment, output);
 }

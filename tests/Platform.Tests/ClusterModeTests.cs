@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using CqlStandIn;
+using Platform.Tests.Batch;
+using Platform.Tests.Streaming;
+
+namespace Platform.Tests;
+
+/// <summary>
+/// Cluster mode as it is deployed: the API, the batch manager and the stream manager, each a separate process,
+/// configured only by environment, sharing Cassandra (the stand-in cluster), Kafka (librdkafka's mock cluster)
+/// and the staging folder.
+/// </summary>
+public sealed class ClusterModeTests
+{
+    [Fact]
+    public async Task TheThreeServicesAloneIngestABatchFileAndStreamedEvents()
+    {
+        await using var cassandra = StandInCluster.Start();
+        using var kafka = new StreamIngestManager.Transport.Kafka.MockKafkaCluster(3);
+        var home = Directory.CreateTempSubdirectory("mysimbdp-three-").FullName;
+        var environment = new Dictionary<string, string>
+        {
+            ["Platform__Mode"] = "cluster",
+            ["Coredms__Engine"] = "cassandra",
+            ["MYSIMBDP_CASSANDRA"] = cassandra.ContactPoint,
+            ["Coredms__Cassandra__ReplicationFactor"] = "1",
+            ["Transport__Engine"] = "kafka",
+            ["Transport__Kafka__BootstrapServers"] = kafka.BootstrapServers,
+            ["Transport__Kafka__CreateTopics"] = "false",
+            ["Batch__PollSeconds"] = "1",
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        };
+        var output = new StringBuilder();
+        void Log(string line)
+        {
+            lock (output)
+            {
+                output.AppendLine(line);
+            }
+        }
+
+        var managers = new List<Process>();
+        try
+        {
+            await using var api = await ChildHost.StartAsync(home, environment);
+            managers.Add(ChildHost.StartService("BatchIngestManager.dll", home, environment, Log));
+            managers.Add(ChildHost.StartService("StreamIngestManager.dll", home, environment, Log));
+            using var admin = await api.AdminAsync();
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync("/tenants", Repo.Body(new JsonObject { ["id"] = "three" }))).StatusCode);
+            await admin.RegisterAsync("three", Flows.DatasetA(), Flows.AgreementWithoutApp());
+            await admin.RegisterAsync("three", Flows.StreamDatasetA("speed_stream").With("key_space", "live"), null);
+
+            // Batch: the API stages the upload and records the run; the batch manager process claims and runs it.
+            await admin.UploadAsync("three", "speed_tracking", "messy.csv", MessyFile.Build());
+            var run = await admin.IngestAndWaitAsync("three", "speed_tracking", TimeSpan.FromSeconds(90));
+            Assert.Equal("succeeded", run.GetProperty("status").GetString());
+            Assert.Equal(MessyFile.AsIs.DistinctRows, (await admin.AllRowsAsync("three", "speed_tracking")).Count);
+
+            // Stream: the API publishes to Kafka; the stream manager process consumes and writes.
+            var events = string.Join('\n', Enumerable.Range(1, 200).Select(i =>
+                $$"""{"sensor_id": 3, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}"""));
+            var response = await admin.PostAsync("/tenants/three/datasets/speed_stream/events", new StringContent(events, Encoding.UTF8, "application/x-ndjson"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            Assert.Equal(200, (await admin.WaitForRowsAsync("three", "speed_stream", 200, TimeSpan.FromSeconds(90))).Count);
+
+            Assert.All(managers, m => Assert.False(m.HasExited, "a manager stopped:\n" + output));
+            Assert.Empty(cassandra.Data.Warnings);
+        }
+        finally
+        {
+            foreach (var manager in managers)
+            {
+                manager.Kill(entireProcessTree: true);
+                await manager.WaitForExitAsync();
+                manager.Dispose();
+            }
+
+            Directory.Delete(home, recursive: true);
+        }
+    }
+}
