@@ -43,6 +43,7 @@ public sealed class CqlConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private readonly Task _reading;
     private volatile Exception? _failure;
+    private int _disposed;
 
     private CqlConnection(Socket socket, CqlConnectionOptions options)
     {
@@ -301,8 +302,14 @@ public sealed class CqlConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the connection; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _closed.CancelAsync();
         Fail(new CqlConnectionException("The connection was closed."));
         _socket.Dispose();

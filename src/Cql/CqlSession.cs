@@ -12,6 +12,12 @@ public sealed record CqlSessionOptions
 
     public int ConnectionsPerNode { get; init; } = 2;
 
+    /// <summary>Adds the nodes <c>system.peers</c> lists in the contact point's data center to the contact points.</summary>
+    public bool DiscoverNodes { get; init; } = true;
+
+    /// <summary>How long a node whose connection could not be opened is passed over before it is tried again.</summary>
+    public TimeSpan DownFor { get; init; } = TimeSpan.FromSeconds(5);
+
     public Consistency Consistency { get; init; } = Consistency.LocalQuorum;
 
     public Consistency SerialConsistency { get; init; } = Consistency.LocalSerial;
@@ -32,17 +38,21 @@ public sealed record CqlResult(IReadOnlyList<CqlColumn> Columns, IReadOnlyList<o
 }
 
 /// <summary>
-/// Statements over a few connections per contact point, taken in turn. Statements with values are prepared once
-/// per session (and again when a node answers UNPREPARED, after a restart); results page by paging state.
-/// Idempotent statements are retried on transient failures (timeouts, unavailable, overloaded, a broken
-/// connection), with exponential back-off; others never are, since they may have been applied.
+/// Statements over a few connections per node, taken in turn. The nodes are the contact points and, found at
+/// connect, their peers in the same data center (<c>system.peers</c>); a node whose connection cannot be opened
+/// is passed over for a while and the statement goes to the next one (nothing was sent, so this is safe for
+/// any statement). Statements with values are prepared once per session (and again when a node answers
+/// UNPREPARED, after a restart); results page by paging state. Idempotent statements are retried on transient
+/// failures (timeouts, unavailable, overloaded, a broken connection), with exponential back-off; others never
+/// are, since they may have been applied.
 /// </summary>
 public sealed class CqlSession : IAsyncDisposable
 {
     private readonly CqlSessionOptions _options;
-    private readonly (string Host, int Port)[] _nodes;
-    private readonly CqlConnection?[] _connections;
-    private readonly SemaphoreSlim[] _opening;
+    private (string Host, int Port)[] _nodes;
+    private CqlConnection?[] _connections = [];
+    private SemaphoreSlim[] _opening = [];
+    private long[] _downUntil = [];
     private readonly ConcurrentDictionary<string, Lazy<Task<CqlResponse.Prepared>>> _prepared = new(StringComparer.Ordinal);
     private readonly ResiliencePipeline _idempotent;
     private int _next;
@@ -56,8 +66,6 @@ public sealed class CqlSession : IAsyncDisposable
             throw new ArgumentException("No contact point given.", nameof(options));
         }
 
-        _connections = new CqlConnection?[_nodes.Length * Math.Max(1, options.ConnectionsPerNode)];
-        _opening = _connections.Select(_ => new SemaphoreSlim(1, 1)).ToArray();
         _idempotent = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<CqlServerException>(e => e.IsTransient).Handle<CqlTimeoutException>().Handle<CqlConnectionException>(),
@@ -74,13 +82,64 @@ public sealed class CqlSession : IAsyncDisposable
         return colon > 0 && int.TryParse(text[(colon + 1)..], out var port) ? (text[..colon], port) : (text, 9042);
     }
 
-    /// <summary>Opens a session; the first connection is opened at once so that a wrong address fails here.</summary>
+    /// <summary>Opens a session: connects to the first contact point that answers (so that wrong addresses fail here) and finds its peers.</summary>
     public static async Task<CqlSession> ConnectAsync(CqlSessionOptions options, CancellationToken ct = default)
     {
         var session = new CqlSession(options);
-        await session.ConnectionAsync(0, ct);
+        await session.StartAsync(ct);
         return session;
     }
+
+    private async Task StartAsync(CancellationToken ct)
+    {
+        CqlConnection? first = null;
+        var at = 0;
+        Exception? failure = null;
+        for (; at < _nodes.Length && first is null; at++)
+        {
+            try
+            {
+                first = await CqlConnection.OpenAsync(_nodes[at].Host, _nodes[at].Port, _options.Connection, ct);
+            }
+            catch (Exception e) when (e is CqlConnectionException or CqlTimeoutException && !ct.IsCancellationRequested)
+            {
+                failure = e;
+            }
+        }
+
+        if (first is null)
+        {
+            throw failure!;
+        }
+
+        var contact = _nodes[at - 1];
+        if (_options.DiscoverNodes)
+        {
+            _nodes = [.. _nodes, .. (await PeersAsync(first, ct)).Select(address => (address, contact.Port)).Where(peer => !_nodes.Contains(peer))];
+        }
+
+        _connections = new CqlConnection?[_nodes.Length * Math.Max(1, _options.ConnectionsPerNode)];
+        _opening = _connections.Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+        _downUntil = new long[_nodes.Length];
+        _connections[Array.IndexOf(_nodes, contact)] = first;
+    }
+
+    /// <summary>The addresses of the peers in the contact point's data center (rpc_address, or the peer's own address when that is 0.0.0.0).</summary>
+    private static async Task<List<string>> PeersAsync(CqlConnection connection, CancellationToken ct)
+    {
+        async Task<IReadOnlyList<object?[]>> Rows(string cql) =>
+            ToResult(await connection.RequestAsync(Opcode.Query, Requests.Query(cql, new QueryParameters(Consistency.One)), ct: ct)).Rows;
+
+        var local = await Rows("SELECT data_center FROM system.local") is [[string dc, ..], ..] ? dc : null;
+        return (await Rows("SELECT peer, rpc_address, data_center FROM system.peers"))
+            .Where(row => local is null || Equals(row[2], local))
+            .Select(row => row[1] is System.Net.IPAddress rpc && !rpc.Equals(System.Net.IPAddress.Any) ? rpc : (System.Net.IPAddress)row[0]!)
+            .Select(address => address.ToString())
+            .ToList();
+    }
+
+    /// <summary>The nodes this session sends statements to (contact points, then discovered peers).</summary>
+    public IReadOnlyList<string> Nodes => _nodes.Select(n => $"{n.Host}:{n.Port}").ToList();
 
     private async Task<CqlConnection> ConnectionAsync(int slot, CancellationToken ct)
     {
@@ -99,11 +158,21 @@ public sealed class CqlSession : IAsyncDisposable
 
             if (_connections[slot] is { } broken)
             {
+                _connections[slot] = null;
                 await broken.DisposeAsync();
             }
 
-            var (host, port) = _nodes[slot % _nodes.Length];
-            _connections[slot] = await CqlConnection.OpenAsync(host, port, _options.Connection, ct);
+            var node = slot % _nodes.Length;
+            try
+            {
+                _connections[slot] = await CqlConnection.OpenAsync(_nodes[node].Host, _nodes[node].Port, _options.Connection, ct);
+            }
+            catch (Exception e) when (e is CqlConnectionException or CqlTimeoutException)
+            {
+                Volatile.Write(ref _downUntil[node], Environment.TickCount64 + (long)_options.DownFor.TotalMilliseconds);
+                throw;
+            }
+
             return _connections[slot]!;
         }
         finally
@@ -112,8 +181,28 @@ public sealed class CqlSession : IAsyncDisposable
         }
     }
 
-    private Task<CqlConnection> NextAsync(CancellationToken ct) =>
-        ConnectionAsync((int)((uint)Interlocked.Increment(ref _next) % (uint)_connections.Length), ct);
+    /// <summary>The next connection in turn; a node that could not be reached lately is passed over unless every node is down.</summary>
+    private async Task<CqlConnection> NextAsync(CancellationToken ct)
+    {
+        var start = (uint)Interlocked.Increment(ref _next);
+        Exception? failure = null;
+        var now = Environment.TickCount64;
+        var nodes = Enumerable.Range(0, _nodes.Length).Select(i => (int)((start + (uint)i) % (uint)_connections.Length));
+        var slots = nodes.Where(slot => Volatile.Read(ref _downUntil[slot % _nodes.Length]) <= now).ToList() is { Count: > 0 } up ? up : nodes.ToList();
+        foreach (var slot in slots)
+        {
+            try
+            {
+                return await ConnectionAsync(slot, ct);
+            }
+            catch (Exception e) when (e is CqlConnectionException or CqlTimeoutException && !ct.IsCancellationRequested)
+            {
+                failure = e;
+            }
+        }
+
+        throw failure!;
+    }
 
     /// <summary>Runs CQL without values (DDL, simple reads) as a QUERY.</summary>
     public Task<CqlResult> QueryAsync(string cql, bool idempotent = true, CancellationToken ct = default) =>

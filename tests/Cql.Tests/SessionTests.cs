@@ -67,7 +67,7 @@ public sealed class SessionTests
         return (node, node.Serve(answer));
     }
 
-    private static CqlSessionOptions Options(FakeNode node) => new() { ContactPoints = $"127.0.0.1:{node.Port}", ConnectionsPerNode = 1, Consistency = Consistency.Quorum };
+    private static CqlSessionOptions Options(FakeNode node) => new() { ContactPoints = $"127.0.0.1:{node.Port}", ConnectionsPerNode = 1, Consistency = Consistency.Quorum, DiscoverNodes = false };
 
     [Fact]
     public async Task AStatementIsPreparedOnceAndItsValuesBoundByThePreparedTypes()

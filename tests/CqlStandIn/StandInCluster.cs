@@ -51,8 +51,8 @@ public sealed class StandInCluster : IAsyncDisposable
     /// <summary>Open client connections per node.</summary>
     public int ConnectionsTo(int node) => _connections.Values.Count(n => n == node);
 
-    /// <summary>Starts <paramref name="nodes"/> nodes; TTLs follow <paramref name="clock"/> (the machine's by default).</summary>
-    public static StandInCluster Start(int nodes = 1, TimeProvider? clock = null)
+    /// <summary>Starts <paramref name="nodes"/> nodes (in data center dc1 unless <paramref name="dataCenters"/> says); TTLs follow <paramref name="clock"/> (the machine's by default).</summary>
+    public static StandInCluster Start(int nodes = 1, TimeProvider? clock = null, IReadOnlyList<string>? dataCenters = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -75,7 +75,7 @@ public sealed class StandInCluster : IAsyncDisposable
                 continue;
             }
 
-            var infos = listeners.Select((l, i) => new NodeInfo(((IPEndPoint)l.LocalEndpoint).Address, "dc1", "rack1", Guid.NewGuid())).ToList();
+            var infos = listeners.Select((l, i) => new NodeInfo(((IPEndPoint)l.LocalEndpoint).Address, dataCenters?[i] ?? "dc1", "rack1", Guid.NewGuid())).ToList();
             var cluster = new StandInCluster(new ClusterData(clock ?? TimeProvider.System, infos), port);
             cluster._listeners.AddRange(listeners);
             for (var i = 0; i < listeners.Count; i++)

@@ -27,6 +27,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         {
             ContactPoints = _options.ContactPoints,
             ConnectionsPerNode = _options.ConnectionsPerNode,
+            DiscoverNodes = _options.DiscoverNodes,
             Consistency = consistency,
             Connection = new CqlConnectionOptions { Username = _options.Username, Password = _options.Password },
         }));

@@ -23,6 +23,9 @@ public sealed class CassandraOptions
 
     public int ConnectionsPerNode { get; set; } = 2;
 
+    /// <summary>Also use the nodes <c>system.peers</c> lists in the contact point's data center.</summary>
+    public bool DiscoverNodes { get; set; } = true;
+
     /// <summary>Rows per unlogged batch (all of one partition).</summary>
     public int BatchRows { get; set; } = 50;
 
