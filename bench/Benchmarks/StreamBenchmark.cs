@@ -259,7 +259,7 @@ internal static class StreamBenchmark
         public Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default) => inner.InsertIfAbsentAsync(row, ttl, ct);
 
         public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
-            IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default) => inner.UpdateIfAsync(table, primaryKey, changes, expected, ct);
+            IReadOnlyDictionary<string, object?> expected, TimeSpan? ttl = null, CancellationToken ct = default) => inner.UpdateIfAsync(table, primaryKey, changes, expected, ttl, ct);
 
         public Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default) => inner.SelectAsync(table, query, ct);
 

@@ -31,9 +31,13 @@ public interface ICoredms
     /// <summary>
     /// Compare-and-set on one row: applies <paramref name="changes"/> only if the row exists and each
     /// column in <paramref name="expected"/> holds the given value (null matches null). True when applied.
+    /// With a <paramref name="ttl"/>, the row expires that long after the change when every non-key column is
+    /// changed (on Cassandra the changed columns expire; on SQLite the row). On Cassandra this is a lightweight
+    /// transaction, stamped by the server's clock: a row it changes must not also be written by
+    /// <see cref="UpsertAsync"/>, which the client stamps (see <c>SaveSeriallyAsync</c> in the catalog).
     /// </summary>
     Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
-        IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default);
+        IReadOnlyDictionary<string, object?> expected, TimeSpan? ttl = null, CancellationToken ct = default);
 
     /// <summary>
     /// Reads live rows whose leading primary key columns equal <see cref="SelectQuery.KeyPrefix"/>, at most

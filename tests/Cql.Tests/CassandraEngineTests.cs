@@ -32,7 +32,7 @@ public sealed class CassandraEngineTests
         Assert.Equal("""INSERT INTO "t8_client_a_tracking"."speedreading" ("sensor_id", "reading_id", "speed", "tags", "extra") VALUES (?, ?, ?, ?, ?) USING TTL ?""",
             CassandraCql.Insert(Readings));
         Assert.EndsWith(" IF NOT EXISTS USING TTL ?", CassandraCql.Insert(Readings, ifNotExists: true), StringComparison.Ordinal);
-        Assert.Equal("""UPDATE "t8_client_a_tracking"."speedreading" SET "speed" = ? WHERE "sensor_id" = ? AND "reading_id" = ? IF "tags" = ?""",
+        Assert.Equal("""UPDATE "t8_client_a_tracking"."speedreading" USING TTL ? SET "speed" = ? WHERE "sensor_id" = ? AND "reading_id" = ? IF "tags" = ?""",
             CassandraCql.Update(Readings, ["speed"], ["tags"]));
         Assert.EndsWith(""" WHERE "sensor_id" = ? AND "reading_id" = ? IF EXISTS""", CassandraCql.Update(Readings, ["speed"], []), StringComparison.Ordinal);
         Assert.Equal("""SELECT "sensor_id", "reading_id", "speed", "tags", "extra" FROM "t8_client_a_tracking"."speedreading" WHERE "sensor_id" = ?""", CassandraCql.Select(Readings, 1));

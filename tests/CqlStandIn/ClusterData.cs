@@ -79,10 +79,13 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         ("rpc_address", new(CqlType.Of(CqlTypeId.Inet), false)), ("release_version", Text), ("cluster_name", Text),
     ];
 
+    /// <summary>How far the nodes' clocks are from the machine's: it moves the timestamps of writes the client did not stamp (lightweight transactions among them).</summary>
+    public TimeSpan ClockOffset { get; set; }
+
     /// <summary>Microseconds since the epoch, strictly increasing: the timestamp of a write the client did not stamp.</summary>
     private long NowMicros()
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        var now = (DateTimeOffset.UtcNow + ClockOffset).ToUnixTimeMilliseconds() * 1000;
         _lastMicros = Math.Max(now, _lastMicros + 1);
         return _lastMicros;
     }

@@ -67,7 +67,7 @@ public sealed class FileCatalog(ICoredms coredms)
         Set(row, "attempts", file.Attempts);
         Set(row, "run_id", file.RunId);
         row.EndRow();
-        await coredms.UpsertAsync(row, null, ct);
+        await coredms.SaveSeriallyAsync(row, ct);
     }
 
     public async Task<FileRecord?> GetAsync(string tenant, string fileId, CancellationToken ct)
@@ -112,19 +112,19 @@ public sealed class FileCatalog(ICoredms coredms)
             ["finished_at"] = null, ["attempts"] = claimed.Attempts, ["run_id"] = runId, ["error"] = null,
             ["rows_read"] = null, ["rows_loaded"] = null, ["rows_quarantined"] = null, ["rows_skipped"] = null,
         };
-        return await coredms.UpdateIfAsync(Table, [file.Tenant, file.FileId], changes, expected, ct) ? claimed : null;
+        return await coredms.UpdateIfAsync(Table, [file.Tenant, file.FileId], changes, expected, ct: ct) ? claimed : null;
     }
 
     /// <summary>Extends the claim and records progress; false when the claim was lost.</summary>
     public Task<bool> RenewAsync(FileRecord claimed, DateTimeOffset leaseUntil, long rowsRead, CancellationToken ct) =>
         coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId],
             new Dictionary<string, object?> { ["lease_until"] = leaseUntil, ["rows_read"] = rowsRead },
-            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
 
     /// <summary>Records where a claimed file now is.</summary>
     public Task<bool> SetPathAsync(FileRecord claimed, CancellationToken ct) =>
         coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["path"] = claimed.Path },
-            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
 
     /// <summary>Records the outcome and releases the claim; false when the claim had been lost.</summary>
     public Task<bool> FinishAsync(FileRecord claimed, CancellationToken ct) =>
@@ -133,14 +133,14 @@ public sealed class FileCatalog(ICoredms coredms)
             ["status"] = claimed.Status, ["path"] = claimed.Path, ["rows_read"] = claimed.RowsRead, ["rows_loaded"] = claimed.RowsLoaded,
             ["rows_quarantined"] = claimed.RowsQuarantined, ["rows_skipped"] = claimed.RowsSkipped, ["finished_at"] = claimed.FinishedAt,
             ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null,
-        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
 
     /// <summary>Puts a claimed file back to staged (for example when the tenant's app failed), keeping the reason.</summary>
     public Task<bool> ReleaseAsync(FileRecord claimed, string reason, CancellationToken ct) =>
         coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?>
         {
             ["status"] = FileStatus.Staged, ["error"] = reason, ["owner"] = null, ["lease_until"] = null, ["run_id"] = null,
-        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct);
+        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
 
     public Task DeleteAsync(string tenant, string fileId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, fileId], ct);
 

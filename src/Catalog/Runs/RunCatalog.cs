@@ -64,14 +64,14 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
         row.SetValue(11, run.Error);
         row.SetValue(12, run.Owner);
         row.EndRow();
-        await coredms.UpsertAsync(row, null, ct);
+        await coredms.SaveSeriallyAsync(row, ct);
     }
 
     /// <summary>Takes a requested run, atomically; false when another executor took it.</summary>
     public Task<bool> TryStartAsync(RunRecord run, string owner, CancellationToken ct) =>
         coredms.UpdateIfAsync(Table, [run.Tenant, run.RunId],
             new Dictionary<string, object?> { ["status"] = RunStatus.Running, ["owner"] = owner, ["started_at"] = clock.GetUtcNow() },
-            new Dictionary<string, object?> { ["status"] = RunStatus.Requested }, ct);
+            new Dictionary<string, object?> { ["status"] = RunStatus.Requested }, ct: ct);
 
     public async Task<RunRecord?> GetAsync(string tenant, string runId, CancellationToken ct)
     {
@@ -115,34 +115,15 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
 
         var page = await coredms.SelectAsync(Locks, new SelectQuery([tenant], 1), ct);
         var holder = page.Rows.Count == 1 ? page.Rows[0][1] as string : null;
-        if (holder is null || !isGone(holder)
-            || !await coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
-                new Dictionary<string, object?> { ["owner"] = holder }, ct))
-        {
-            return false;
-        }
-
-        await coredms.UpsertAsync(row, lease, ct);
-        return true;
+        return holder is not null && isGone(holder)
+            && await coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
+                new Dictionary<string, object?> { ["owner"] = holder }, lease, ct);
     }
 
     /// <summary>Keeps the lock for another lease, if this owner still holds it.</summary>
-    public async Task<bool> RenewLockAsync(string tenant, string owner, TimeSpan lease, CancellationToken ct)
-    {
-        if (!await coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["acquired_at"] = clock.GetUtcNow() },
-            new Dictionary<string, object?> { ["owner"] = owner }, ct))
-        {
-            return false;
-        }
-
-        var row = new RowBatch(Locks, 1);
-        row.SetValue(0, tenant);
-        row.SetValue(1, owner);
-        row.SetValue(2, clock.GetUtcNow());
-        row.EndRow();
-        await coredms.UpsertAsync(row, lease, ct);
-        return true;
-    }
+    public Task<bool> RenewLockAsync(string tenant, string owner, TimeSpan lease, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
+            new Dictionary<string, object?> { ["owner"] = owner }, lease, ct);
 
     public async Task UnlockAsync(string tenant, string owner, CancellationToken ct)
     {

@@ -39,7 +39,7 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
     {
         var secret = NewSecret();
         var changed = await coredms.UpdateIfAsync(Table, [id], new Dictionary<string, object?> { ["secret_hash"] = Hash(secret) },
-            new Dictionary<string, object?>(), ct);
+            new Dictionary<string, object?>(), ct: ct);
         return changed ? secret : null;
     }
 

@@ -40,7 +40,7 @@ public sealed class UsageCounters(ICoredms coredms, DataClock clock)
                 ["rows_quarantined"] = (long)current[3]! + rowsQuarantined,
                 ["events"] = (long)current[4]! + events,
             };
-            if (await coredms.UpdateIfAsync(Table, [tenant, day], changes, new Dictionary<string, object?> { ["rows_loaded"] = current[2], ["events"] = current[4] }, ct))
+            if (await coredms.UpdateIfAsync(Table, [tenant, day], changes, new Dictionary<string, object?> { ["rows_loaded"] = current[2], ["events"] = current[4] }, ct: ct))
             {
                 return;
             }

@@ -165,13 +165,13 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
     });
 
     public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
-        IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default) => Translate($"a conditional update of {table.Name}", async () =>
+        IReadOnlyDictionary<string, object?> expected, TimeSpan? ttl = null, CancellationToken ct = default) => Translate($"a conditional update of {table.Name}", async () =>
     {
         var session = await SessionAsync();
         var changed = changes.Keys.ToList();
         var conditions = expected.Keys.ToList();
         object? Value(string column, object? value) => CassandraCql.ToCql(table.Columns[table.IndexOf(column)].Type, Normalize(table, column, value));
-        var values = changed.Select(c => Value(c, changes[c]))
+        var values = new object?[] { Ttl(ttl) }.Concat(changed.Select(c => Value(c, changes[c])))
             .Concat(table.PrimaryKey.Select((k, i) => Value(k, primaryKey[i])))
             .Concat(conditions.Select(c => Value(c, expected[c])))
             .ToList();

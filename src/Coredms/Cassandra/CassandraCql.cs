@@ -63,9 +63,9 @@ public static class CassandraCql
         $"INSERT INTO {Qualified(table)} ({string.Join(", ", table.Columns.Select(c => Quote(c.Name)))}) VALUES ({string.Join(", ", table.Columns.Select(_ => "?"))})"
         + (ifNotExists ? " IF NOT EXISTS" : "") + " USING TTL ?";
 
-    /// <summary>A conditional update: IF each expected column holds its value, or IF EXISTS when nothing is expected.</summary>
+    /// <summary>A conditional update: IF each expected column holds its value, or IF EXISTS when nothing is expected; the TTL is bound (0 = none).</summary>
     public static string Update(TableSchema table, IEnumerable<string> changed, IReadOnlyCollection<string> expected) =>
-        $"UPDATE {Qualified(table)} SET {string.Join(", ", changed.Select(c => Quote(c) + " = ?"))} WHERE {Where(table.PrimaryKey)} IF "
+        $"UPDATE {Qualified(table)} USING TTL ? SET {string.Join(", ", changed.Select(c => Quote(c) + " = ?"))} WHERE {Where(table.PrimaryKey)} IF "
         + (expected.Count == 0 ? "EXISTS" : string.Join(" AND ", expected.Select(c => Quote(c) + " = ?")));
 
     public static string Select(TableSchema table, int prefix) =>

@@ -156,7 +156,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }, ct);
 
     public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
-        IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default)
+        IReadOnlyDictionary<string, object?> expected, TimeSpan? ttl = null, CancellationToken ct = default)
     {
         var key = KeyRow(table, primaryKey);
         var set = ValueRow(table, changes);
@@ -166,6 +166,10 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             var sql = new StringBuilder("UPDATE ").Append(SqliteSql.Quote(table.Name)).Append(" SET ");
             var p = 2;
             sql.AppendJoin(", ", changes.Keys.Select(c => $"{SqliteSql.Quote(c)} = ?{p++}"));
+            if (ttl is { } t)
+            {
+                sql.Append(", ").Append(SqliteSql.Expires).Append(" = ").Append(Now + (long)t.TotalMilliseconds);
+            }
             sql.Append(" WHERE (").Append(SqliteSql.Expires).Append(" IS NULL OR ").Append(SqliteSql.Expires).Append(" > ?1) AND ")
                 .Append(SqliteSql.KeyCondition(table, table.PrimaryKey.Count, p));
             p += table.PrimaryKey.Count;

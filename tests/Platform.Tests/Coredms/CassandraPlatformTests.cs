@@ -42,6 +42,20 @@ public sealed class CassandraPlatformTests : IAsyncDisposable
         Assert.Empty(_cluster.Data.Warnings);
     }
 
+    /// <summary>
+    /// Cassandra stamps a lightweight transaction with its own clock and a plain write with the client's: rows that
+    /// lightweight transactions change (files, runs, locks) must never also be written plainly, or a clock a
+    /// little off on either side lets an older write shadow a newer one.
+    /// </summary>
+    [Theory]
+    [InlineData(-2)]
+    [InlineData(2)]
+    public async Task ABatchRunIsRightWhenCassandrasClockIsSecondsOffThePlatforms(int seconds)
+    {
+        _cluster.Data.ClockOffset = TimeSpan.FromSeconds(seconds);
+        await BatchIngestionAsync(_cluster.ContactPoint);
+    }
+
     [Fact]
     public async Task StreamedEventsAreReadableAndTheCatalogSurvivesARestart()
     {

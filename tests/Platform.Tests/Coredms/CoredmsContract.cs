@@ -171,6 +171,21 @@ public abstract class CoredmsContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpdateIfWithATtlRenewsTheRowsLease()
+    {
+        await Db.EnsureTableAsync(Readings);
+        Assert.True(await Db.InsertIfAbsentAsync(Rows(Readings, [1, 1L, 1.0, "held"]), TimeSpan.FromHours(1)));
+        var all = new Dictionary<string, object?> { ["speed"] = 2.0, ["note"] = "renewed" };
+        Assert.True(await Db.UpdateIfAsync(Readings, [1, 1L], all, new Dictionary<string, object?> { ["note"] = "held" }, TimeSpan.FromDays(1)));
+
+        Clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal([1, 1L, 2.0, "renewed"], Assert.Single(await AllAsync(Readings, 1)));
+        Clock.Advance(TimeSpan.FromDays(1));
+        Assert.Empty(await AllAsync(Readings, 1));
+        Assert.True(await Db.InsertIfAbsentAsync(Rows(Readings, [1, 1L, 3.0, "next holder"]), TimeSpan.FromHours(1)));
+    }
+
+    [Fact]
     public async Task DeleteRemovesARowOrAPartition()
     {
         await Db.EnsureTableAsync(Readings);

@@ -8,7 +8,7 @@ namespace Platform.Tests.Live;
 
 /// <summary>
 /// The coredms contract and the platform's batch path on a real Cassandra (<c>MYSIMBDP_CASSANDRA</c>,
-/// host:port). Left out of the contract here: the TTL test (it moves the platform's clock, and Cassandra expires
+/// host:port). Left out of the contract here: the TTL and lease tests (they move the platform's clock, and Cassandra expires
 /// rows by its own) and the size test (Cassandra's size estimates refresh every few minutes).
 /// </summary>
 public sealed class LiveCassandraTests
