@@ -50,9 +50,6 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
     /// <summary>Every warning sent to a client.</summary>
     public ConcurrentQueue<string> Warnings { get; } = new();
 
-    /// <summary>Every statement run, with its consistency and serial consistency.</summary>
-    public ConcurrentQueue<(string Cql, Consistency Consistency, Consistency? Serial)> Log { get; } = new();
-
     private static readonly DeclaredType Text = new(CqlType.Text, false);
     private static readonly DeclaredType IntType = new(CqlType.Int, false);
     private static readonly DeclaredType BigIntType = new(CqlType.BigInt, false);
@@ -62,7 +59,6 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         [("system_schema", "keyspaces")] = () => new TableDef("system_schema", "keyspaces",
             [("keyspace_name", Text), ("durable_writes", new(CqlType.Boolean, false)), ("replication", new(CqlType.MapOf(CqlType.Text, CqlType.Text), true))],
             ["keyspace_name"], []),
-        [("system_schema", "tables")] = () => new TableDef("system_schema", "tables", [("keyspace_name", Text), ("table_name", Text)], ["keyspace_name"], ["table_name"]),
         [("system_schema", "columns")] = () => new TableDef("system_schema", "columns",
             [("keyspace_name", Text), ("table_name", Text), ("column_name", Text), ("clustering_order", Text), ("kind", Text), ("position", IntType), ("type", Text)],
             ["keyspace_name"], ["table_name", "column_name"]),
@@ -285,7 +281,6 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
     /// <summary>Runs a prepared (or just parsed) statement.</summary>
     public Outcome Execute(PreparedStatement prepared, Execution run)
     {
-        Log.Enqueue((prepared.Cql, run.Consistency, run.Serial));
         lock (_gate)
         {
             var values = Bound(prepared, run.Values);
@@ -308,7 +303,6 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
     {
         foreach (var (statement, _) in statements)
         {
-            Log.Enqueue(("BATCH: " + statement.Cql, run.Consistency, run.Serial));
             if (statement.Statement is not (Insert or Update or Delete))
             {
                 throw NodeException.Invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.");
@@ -360,36 +354,20 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         return bound;
     }
 
-    /// <summary>A term's value for a column of <paramref name="type"/>: the bound bytes, or the literal encoded.</summary>
-    private static byte[]? Value(Term term, CqlType type, Dictionary<int, byte[]?> values, string column)
+    /// <summary>A term's value: the bound bytes (a literal may only be null).</summary>
+    private static byte[]? Value(Term term, Dictionary<int, byte[]?> values, string column)
     {
         if (term is Marker m)
         {
             return values[m.Index];
         }
 
-        var literal = ((Literal)term).Value;
-        try
-        {
-            return literal switch
-            {
-                null => null,
-                string s when type.Id is CqlTypeId.Varchar or CqlTypeId.Ascii => Encoding.UTF8.GetBytes(s),
-                bool b when type.Id == CqlTypeId.Boolean => [(byte)(b ? 1 : 0)],
-                decimal d when type.Id is CqlTypeId.Int => CqlCodec.Encode(type, (int)d),
-                decimal d when type.Id is CqlTypeId.BigInt => CqlCodec.Encode(type, (long)d),
-                decimal d when type.Id is CqlTypeId.Double => CqlCodec.Encode(type, (double)d),
-                _ => throw NodeException.Invalid($"Invalid literal {literal} for column {column} of type {type}"),
-            };
-        }
-        catch (OverflowException)
-        {
-            throw NodeException.Invalid($"Invalid literal {literal} for column {column} of type {type}");
-        }
+        return ((Literal)term).Value is null ? null
+            : throw NodeException.Invalid($"The stand-in takes values for {column} as bind markers (or null), not literals");
     }
 
     private static byte[] KeyPart(TableDef table, string column, Term term, Dictionary<int, byte[]?> values) =>
-        Value(term, table.Columns[column].Type.Type, values, column) ?? throw NodeException.Invalid($"Invalid null value in condition for column {column}");
+        Value(term, values, column) ?? throw NodeException.Invalid($"Invalid null value in condition for column {column}");
 
     private static (byte[][] Partition, byte[][] Clustering) Key(TableDef table, IEnumerable<(string Column, Term Value)> pairs, Dictionary<int, byte[]?> values)
     {
@@ -405,7 +383,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
             return null;
         }
 
-        var seconds = Value(ttl, CqlType.Int, values, "[ttl]") is { } bytes
+        var seconds = Value(ttl, values, "[ttl]") is { } bytes
             ? (int)CqlCodec.Decode(CqlType.Int, bytes)
             : throw NodeException.Invalid("Invalid null value of TTL");
         if (seconds < 0)
@@ -487,7 +465,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
     /// <summary>The statement's own USING TIMESTAMP, else the one the request or the node gave.</summary>
     private static long Stamp(Term? given, Dictionary<int, byte[]?> values, long otherwise) =>
         given is null ? otherwise
-        : Value(given, CqlType.BigInt, values, "[timestamp]") is { } bytes ? (long)CqlCodec.Decode(CqlType.BigInt, bytes)
+        : Value(given, values, "[timestamp]") is { } bytes ? (long)CqlCodec.Decode(CqlType.BigInt, bytes)
         : throw NodeException.Invalid("Invalid null value of timestamp");
 
     private static string Names(Statement statement) => statement switch
@@ -541,7 +519,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
 
         foreach (var (column, term) in set)
         {
-            var value = Stored(table.Columns[column], Value(term, table.Columns[column].Type.Type, values, column));
+            var value = Stored(table.Columns[column], Value(term, values, column));
             Write(row, column, new Cell(value, timestamp, value is null ? null : expires));
         }
     }
@@ -650,7 +628,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
             ? current is not null
             : update.Conditions.All(c =>
             {
-                var expected = Stored(table.Columns[c.Column], Value(c.Value, table.Columns[c.Column].Type.Type, values, c.Column));
+                var expected = Stored(table.Columns[c.Column], Value(c.Value, values, c.Column));
                 var actual = current?.GetValueOrDefault(c.Column);
                 return expected is null ? actual is null : actual is not null && Types.Compare(table.Columns[c.Column].Type.Type, expected, actual) == 0;
             });
@@ -666,7 +644,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
     {
         var table = SystemTables.TryGetValue((select.Keyspace ?? "", select.Table), out var system) ? Fill(system(), run.Node) : Table(select.Keyspace, select.Table);
         var (partitionKey, prefix) = select.Where.Count == 0 ? (null, Array.Empty<byte[]>()) : Key(table, select.Where, values);
-        var limit = select.Limit is { } l && Value(l, CqlType.Int, values, "[limit]") is { } bytes ? (int)CqlCodec.Decode(CqlType.Int, bytes) : int.MaxValue;
+        var limit = select.Limit is { } l && Value(l, values, "[limit]") is { } bytes ? (int)CqlCodec.Decode(CqlType.Int, bytes) : int.MaxValue;
         var page = run.PageSize is > 0 and var size ? Math.Min(size, limit) : limit;
         var (afterPartition, afterRow) = run.PagingState is { } state ? ReadPagingState(state) : (null, null);
 
@@ -862,13 +840,6 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 foreach (var ks in _keyspaces.Values)
                 {
                     Add(T(ks.Name), [1], CqlCodec.Encode(CqlType.MapOf(CqlType.Text, CqlType.Text), ks.Replication.ToDictionary(p => (object)p.Key, p => (object?)p.Value)));
-                }
-
-                break;
-            case ("system_schema", "tables"):
-                foreach (var t in _keyspaces.Values.SelectMany(ks => ks.Tables.Values))
-                {
-                    Add(T(t.Keyspace), T(t.Name));
                 }
 
                 break;

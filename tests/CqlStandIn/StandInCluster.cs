@@ -91,7 +91,7 @@ public sealed class StandInCluster : IAsyncDisposable
     /// <summary>Forgets every prepared statement, as a node does when it restarts (clients then get UNPREPARED).</summary>
     public void ForgetPrepared() => _prepared.Clear();
 
-    /// <summary>Takes a node down: its connections are cut and new ones refused until <see cref="Restart"/>.</summary>
+    /// <summary>Takes a node down: its connections are cut and new ones refused.</summary>
     public void Stop(int node)
     {
         lock (_down)
@@ -105,14 +105,6 @@ public sealed class StandInCluster : IAsyncDisposable
             {
                 socket.Close();
             }
-        }
-    }
-
-    public void Restart(int node)
-    {
-        lock (_down)
-        {
-            _down.Remove(node);
         }
     }
 
