@@ -15,8 +15,11 @@ public sealed record CqlSessionOptions
     /// <summary>Adds the nodes <c>system.peers</c> lists in the contact point's data center to the contact points.</summary>
     public bool DiscoverNodes { get; init; } = true;
 
-    /// <summary>How long a node whose connection could not be opened is passed over before it is tried again.</summary>
-    public TimeSpan DownFor { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a node whose connection could not be opened is passed over before a statement tries it again
+    /// (that try waits up to the connect timeout when the address does not answer at all).
+    /// </summary>
+    public TimeSpan DownFor { get; init; } = TimeSpan.FromSeconds(30);
 
     public Consistency Consistency { get; init; } = Consistency.LocalQuorum;
 
@@ -115,7 +118,22 @@ public sealed class CqlSession : IAsyncDisposable
         var contact = _nodes[at - 1];
         if (_options.DiscoverNodes)
         {
-            _nodes = [.. _nodes, .. (await PeersAsync(first, ct)).Select(address => (address, contact.Port)).Where(peer => !_nodes.Contains(peer))];
+            List<string> peers;
+            try
+            {
+                peers = await PeersAsync(first, ct);
+            }
+            catch (CqlServerException)
+            {
+                peers = []; // The node would not show its peers (permissions): the contact points will do.
+            }
+            catch
+            {
+                await first.DisposeAsync();
+                throw;
+            }
+
+            _nodes = [.. _nodes, .. peers.Select(address => (address, contact.Port)).Where(peer => !_nodes.Contains(peer))];
         }
 
         _connections = new CqlConnection?[_nodes.Length * Math.Max(1, _options.ConnectionsPerNode)];

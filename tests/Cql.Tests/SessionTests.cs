@@ -161,6 +161,17 @@ public sealed class SessionTests
     }
 
     [Fact]
+    public async Task ANodeThatWillNotShowItsPeersLeavesTheContactPoints()
+    {
+        var (node, got) = Serve(f => (Opcode.Error, Error(CqlErrorCode.Unauthorized, "User has no SELECT permission on <table system.local>")));
+        await using var __ = node;
+        await using var session = await CqlSession.ConnectAsync(Options(node) with { DiscoverNodes = true });
+
+        Assert.Equal([$"127.0.0.1:{node.Port}"], session.Nodes);
+        Assert.Equal(Opcode.Query, Assert.Single(got).Opcode);
+    }
+
+    [Fact]
     public async Task ABatchIsUnloggedOfPreparedStatements()
     {
         var (node, got) = Serve(f => f.Opcode == Opcode.Prepare
