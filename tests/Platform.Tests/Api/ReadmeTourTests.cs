@@ -52,6 +52,25 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
     }
 
+    /// <summary>The README's run command keeps the platform's data in the repository's .mysimbdp, where the tour reads the admin secret.</summary>
+    [Fact]
+    public async Task TheRunCommandPutsTheHomeWhereTheTourLooks()
+    {
+        // A dotnet that reports the home it was given stands in for the real one.
+        const string script = """
+            stub=$(mktemp -d)
+            printf '#!/usr/bin/env bash\necho "home=$MYSIMBDP_HOME"\n' > "$stub/dotnet"
+            chmod +x "$stub/dotnet"
+            unset MYSIMBDP_HOME
+            PATH="$stub:$PATH" ./mysimbdp run
+            rm -rf "$stub"
+            """;
+        var (exit, output) = await RunBashAsync(script, []);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("home=" + Path.Combine(Repo.Root, ".mysimbdp"), output);
+    }
+
     private static async Task<(int Exit, string Output)> RunBashAsync(string script, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("bash", ["-c", script])
