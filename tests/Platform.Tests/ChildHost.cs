@@ -24,8 +24,6 @@ public sealed class ChildHost : IAsyncDisposable
 
     public string Home { get; }
 
-    public int ProcessId => _process.Id;
-
     public static async Task<ChildHost> StartAsync(string home, IDictionary<string, string>? environment = null)
     {
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -90,13 +88,6 @@ public sealed class ChildHost : IAsyncDisposable
     {
         _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
-    }
-
-    /// <summary>The process's peak resident memory (VmHWM), in bytes.</summary>
-    public long PeakResidentBytes()
-    {
-        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
     }
 
     public async ValueTask DisposeAsync()
