@@ -112,6 +112,32 @@ public sealed class RowBatch
         }
     }
 
+    /// <summary>One row of <paramref name="table"/> holding leading primary-key values a caller gave (the other cells null).</summary>
+    public static RowBatch OfKey(TableSchema table, IReadOnlyList<object?> values)
+    {
+        var row = new RowBatch(table, 1);
+        for (var i = 0; i < values.Count; i++)
+        {
+            row.SetValue(table.PrimaryKeyIndexes[i], values[i]);
+        }
+
+        row.EndRow();
+        return row;
+    }
+
+    /// <summary>One row of <paramref name="table"/> holding the values a caller gave by column name (the other cells null).</summary>
+    public static RowBatch OfColumns(TableSchema table, IReadOnlyDictionary<string, object?> values)
+    {
+        var row = new RowBatch(table, 1);
+        foreach (var (column, value) in values)
+        {
+            row.SetValue(table.IndexOf(column), value);
+        }
+
+        row.EndRow();
+        return row;
+    }
+
     /// <summary>Finishes the row being built; the next row starts with every cell null.</summary>
     public void EndRow()
     {

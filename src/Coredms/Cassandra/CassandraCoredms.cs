@@ -170,27 +170,22 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         var session = await SessionAsync();
         var changed = changes.Keys.ToList();
         var conditions = expected.Keys.ToList();
-        object? Value(string column, object? value) => CassandraCql.ToCql(table.Columns[table.IndexOf(column)].Type, Normalize(table, column, value));
-        var values = new object?[] { Ttl(ttl) }.Concat(changed.Select(c => Value(c, changes[c])))
-            .Concat(table.PrimaryKey.Select((k, i) => Value(k, primaryKey[i])))
-            .Concat(conditions.Select(c => Value(c, expected[c])))
+        var set = RowBatch.OfColumns(table, changes);
+        var condition = RowBatch.OfColumns(table, expected);
+        object? Value(RowBatch row, string column) => CassandraCql.ToCql(table.Columns[table.IndexOf(column)].Type, row.GetValue(0, table.IndexOf(column)));
+        var values = new object?[] { Ttl(ttl) }.Concat(changed.Select(c => Value(set, c)))
+            .Concat(KeyValues(table, primaryKey))
+            .Concat(conditions.Select(c => Value(condition, c)))
             .ToList();
         var result = await session.ExecuteAsync(CassandraCql.Update(table, changed, conditions), values, idempotent: false, ct: ct);
         return result.Applied;
     });
 
-    /// <summary>A value as <see cref="RowBatch.GetValue"/> would give it back (callers may pass ints for bigints and the like).</summary>
-    private static object? Normalize(TableSchema table, string column, object? value)
+    /// <summary>Leading primary-key values a caller gave (ints for bigints and the like), as the CQL values of their columns.</summary>
+    private static List<object?> KeyValues(TableSchema table, IReadOnlyList<object?> values)
     {
-        if (value is null)
-        {
-            return null;
-        }
-
-        var probe = new RowBatch(new TableSchema(table.Keyspace, table.Name, [table.Columns[table.IndexOf(column)]], [column]), 1);
-        probe.SetValue(0, value);
-        probe.EndRow();
-        return probe.GetValue(0, 0);
+        var key = RowBatch.OfKey(table, values);
+        return Enumerable.Range(0, values.Count).Select(i => CassandraCql.ToCql(table.Columns[table.PrimaryKeyIndexes[i]].Type, key.GetValue(0, table.PrimaryKeyIndexes[i]))).ToList();
     }
 
     public Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default) => Translate($"reading {table.Name}", async () =>
@@ -209,7 +204,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         }
 
         var session = await SessionAsync();
-        var prefix = query.KeyPrefix.Select((v, i) => CassandraCql.ToCql(table.Columns[table.PrimaryKeyIndexes[i]].Type, Normalize(table, table.PrimaryKey[i], v))).ToList();
+        var prefix = KeyValues(table, query.KeyPrefix);
         CqlResult result;
         try
         {
@@ -227,7 +222,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
     public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default) => Translate($"deleting from {table.Name}", async () =>
     {
         var session = await SessionAsync();
-        var values = keyPrefix.Select((v, i) => CassandraCql.ToCql(table.Columns[table.PrimaryKeyIndexes[i]].Type, Normalize(table, table.PrimaryKey[i], v))).ToList();
+        var values = KeyValues(table, keyPrefix);
         await session.ExecuteAsync(CassandraCql.Delete(table, values.Count), values, idempotent: true, ct: ct);
         return 0;
     });

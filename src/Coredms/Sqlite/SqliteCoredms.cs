@@ -158,9 +158,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
     public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,
         IReadOnlyDictionary<string, object?> expected, TimeSpan? ttl = null, CancellationToken ct = default)
     {
-        var key = KeyRow(table, primaryKey);
-        var set = ValueRow(table, changes);
-        var condition = ValueRow(table, expected);
+        var key = RowBatch.OfKey(table, primaryKey);
+        var set = RowBatch.OfColumns(table, changes);
+        var condition = RowBatch.OfColumns(table, expected);
         return WithKeyspaceAsync(table.Keyspace, ks =>
         {
             var sql = new StringBuilder("UPDATE ").Append(SqliteSql.Quote(table.Name)).Append(" SET ");
@@ -205,7 +205,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             throw new ArgumentException("The key prefix is longer than the primary key.", nameof(query));
         }
 
-        var key = KeyRow(table, query.KeyPrefix);
+        var key = RowBatch.OfKey(table, query.KeyPrefix);
         var after = query.PagingState is null ? null : DecodePagingState(table, query.PagingState);
         var limit = Math.Max(1, query.Limit);
         return WithKeyspaceAsync(table.Keyspace, ks =>
@@ -252,7 +252,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
     public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default)
     {
-        var key = KeyRow(table, keyPrefix);
+        var key = RowBatch.OfKey(table, keyPrefix);
         return WithKeyspaceAsync(table.Keyspace, ks =>
         {
             var delete = ks.Connection.Prepare($"DELETE FROM {SqliteSql.Quote(table.Name)} WHERE {SqliteSql.KeyCondition(table, keyPrefix.Count, 1)}");
@@ -420,30 +420,6 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             case ValueStorage.Blob: statement.BindBlob(parameter, rows.GetBytes(row, column)); break;
             default: statement.BindText(parameter, rows.GetBytes(row, column)); break;
         }
-    }
-
-    private static RowBatch KeyRow(TableSchema table, IReadOnlyList<object?> values)
-    {
-        var row = new RowBatch(table, 1);
-        for (var i = 0; i < values.Count; i++)
-        {
-            row.SetValue(table.PrimaryKeyIndexes[i], values[i]);
-        }
-
-        row.EndRow();
-        return row;
-    }
-
-    private static RowBatch ValueRow(TableSchema table, IReadOnlyDictionary<string, object?> values)
-    {
-        var row = new RowBatch(table, 1);
-        foreach (var (column, value) in values)
-        {
-            row.SetValue(table.IndexOf(column), value);
-        }
-
-        row.EndRow();
-        return row;
     }
 
     /// <summary>The paging state is the last row's primary key in storage form, as base64url JSON.</summary>
