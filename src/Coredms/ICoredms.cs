@@ -66,7 +66,7 @@ public sealed record SelectQuery(IReadOnlyList<object?> KeyPrefix, int Limit = 1
 public sealed record RowPage(IReadOnlyList<object?[]> Rows, string? PagingState);
 
 /// <summary>A storage failure the caller can act on (schema conflicts, bad identifiers, engine errors).</summary>
-public sealed class CoredmsException : Exception
+public class CoredmsException : Exception
 {
     public CoredmsException()
     {
@@ -79,6 +79,30 @@ public sealed class CoredmsException : Exception
 
     public CoredmsException(string message, Exception innerException)
         : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>A paging state the table did not issue (from another listing, altered, or not one at all): the caller's input, not a storage failure.</summary>
+public sealed class PagingStateException : CoredmsException
+{
+    public PagingStateException()
+        : base("The paging state is not one this table issued.")
+    {
+    }
+
+    public PagingStateException(string message)
+        : base(message)
+    {
+    }
+
+    public PagingStateException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public PagingStateException(Exception innerException)
+        : base("The paging state is not one this table issued.", innerException)
     {
     }
 }

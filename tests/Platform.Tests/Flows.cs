@@ -103,6 +103,15 @@ public static class Flows
         return path;
     }
 
+    /// <summary>A GET the platform must refuse: 400, problem+json, the first error naming <paramref name="field"/>.</summary>
+    public static async Task AssertBadQueryAsync(this HttpClient http, string url, string field)
+    {
+        var bad = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(field, (await bad.ReadJsonAsync()).GetProperty("errors")[0].GetProperty("field").GetString());
+    }
+
     public static JsonObject StreamDatasetA(string name = "speed_tracking") => DatasetA(name).With("ingestion_mode", "stream");
 
     public static JsonObject DatasetA(string name = "speed_tracking") => Repo.Example("client_a", "dataset").With("name", name);

@@ -199,7 +199,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
             }
             catch (FormatException e)
             {
-                throw new CoredmsException("The paging state is not one this table issued.", e);
+                throw new PagingStateException(e);
             }
         }
 
@@ -212,7 +212,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         }
         catch (CqlServerException e) when (state is not null && e.Code is CqlErrorCode.ProtocolError or CqlErrorCode.Invalid or CqlErrorCode.ServerError)
         {
-            throw new CoredmsException("The paging state is not one this table issued.", e);
+            throw new PagingStateException(e);
         }
 
         var rows = result.Rows.Select(r => r.Select((v, i) => CassandraCql.FromCql(table.Columns[i].Type, v)).ToArray()).ToList();

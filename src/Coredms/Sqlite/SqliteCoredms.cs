@@ -464,7 +464,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
         catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
         {
-            throw new CoredmsException("The paging state is not one this table issued.", e);
+            throw new PagingStateException(e);
         }
     }
 

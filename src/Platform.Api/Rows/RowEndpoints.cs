@@ -31,19 +31,13 @@ public static class RowEndpoints
     public static async Task<Results<Ok<RowList>, ProblemHttpResult>> ReadRows(string name, HttpRequest request, TenantContext tenant,
         DatasetCatalog datasets, ICoredms coredms, CancellationToken ct)
     {
-        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
-        if (dataset is null)
+        var (dataset, limit, problem) = await ListingAsync(name, request, tenant, datasets, ct);
+        if (problem is not null)
         {
-            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+            return problem;
         }
 
-        var (limit, limitProblem) = Limit(request);
-        if (limitProblem is not null)
-        {
-            return limitProblem;
-        }
-
-        var (prefix, keyProblem) = KeyPrefix(dataset, request.Query);
+        var (prefix, keyProblem) = KeyPrefix(dataset!, request.Query);
         if (keyProblem is not null)
         {
             return keyProblem;
@@ -51,31 +45,25 @@ public static class RowEndpoints
 
         try
         {
-            var page = await coredms.SelectAsync(dataset.Table, new SelectQuery(prefix!, limit, request.Query["paging_state"].FirstOrDefault()), ct);
+            var page = await coredms.SelectAsync(dataset!.Table, new SelectQuery(prefix!, limit, request.Query["paging_state"].FirstOrDefault()), ct);
             return TypedResults.Ok(new RowList(page.Rows.Select(r => RowRenderer.Render(dataset, r)).ToList(), page.PagingState));
         }
-        catch (CoredmsException e) when (e.Message.Contains("paging state", StringComparison.Ordinal))
+        catch (PagingStateException)
         {
-            return Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
+            return ForeignPagingState();
         }
     }
 
     public static async Task<Results<Ok<QuarantineList>, ProblemHttpResult>> ReadQuarantine(string name, HttpRequest request, TenantContext tenant,
         DatasetCatalog datasets, ICoredms coredms, CancellationToken ct)
     {
-        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
-        if (dataset is null)
+        var (dataset, limit, problem) = await ListingAsync(name, request, tenant, datasets, ct);
+        if (problem is not null)
         {
-            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+            return problem;
         }
 
-        var (limit, limitProblem) = Limit(request);
-        if (limitProblem is not null)
-        {
-            return limitProblem;
-        }
-
-        object?[] prefix = request.Query["file_id"].FirstOrDefault() is { } fileId ? [dataset.Name, fileId] : [dataset.Name];
+        object?[] prefix = request.Query["file_id"].FirstOrDefault() is { } fileId ? [dataset!.Name, fileId] : [dataset!.Name];
         try
         {
             var page = await coredms.SelectAsync(dataset.Quarantine, new SelectQuery(prefix, limit, request.Query["paging_state"].FirstOrDefault()), ct);
@@ -84,17 +72,28 @@ public static class RowEndpoints
                 (string)r[q.IndexOf("file_id")]!, (long)r[q.IndexOf("line")]!, (string?)r[q.IndexOf("column")] ?? "", (string?)r[q.IndexOf("rule")] ?? "",
                 (string?)r[q.IndexOf("reason")] ?? "", (string?)r[q.IndexOf("raw")] ?? "", (DateTimeOffset?)r[q.IndexOf("quarantined_at")])).ToList(), page.PagingState));
         }
-        catch (CoredmsException e) when (e.Message.Contains("paging state", StringComparison.Ordinal))
+        catch (PagingStateException)
         {
-            return Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
+            return ForeignPagingState();
         }
     }
 
-    private static (int Limit, ProblemHttpResult? Problem) Limit(HttpRequest request)
+    /// <summary>What both listings start with: the tenant's dataset (404 when it has none) and the page size (400 when it is not one).</summary>
+    private static async Task<(Dataset? Dataset, int Limit, ProblemHttpResult? Problem)> ListingAsync(string name, HttpRequest request, TenantContext tenant,
+        DatasetCatalog datasets, CancellationToken ct)
     {
+        var dataset = await datasets.GetAsync(tenant.Id, name, ct);
+        if (dataset is null)
+        {
+            return (null, 0, Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'."));
+        }
+
         var (limit, error) = QueryLimit.Parse(request.Query, DefaultLimit, MaxLimit);
-        return (limit, error is null ? null : Problem.Validation("query", [error]));
+        return (dataset, limit, error is null ? null : Problem.Validation("query", [error]));
     }
+
+    private static ProblemHttpResult ForeignPagingState() =>
+        Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
 
     /// <summary>
     /// The key prefix from the query: values for the leading primary key fields, converted like file values.

@@ -248,10 +248,11 @@ public sealed class BatchIngestionTests : IAsyncLifetime
 
         foreach (var (query, field) in new[] { ("reading_id=1", "reading_id"), ("sensor_id=abc", "sensor_id"), ("colour=red", "colour"), ("limit=0", "limit"), ("paging_state=junk", "paging_state") })
         {
-            var bad = await t.GetAsync($"/tenants/reader/datasets/speed_tracking/rows?{query}");
-            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
-            Assert.Equal(field, (await bad.ReadJsonAsync()).GetProperty("errors")[0].GetProperty("field").GetString());
+            await t.AssertBadQueryAsync($"/tenants/reader/datasets/speed_tracking/rows?{query}", field);
         }
+
+        await t.AssertBadQueryAsync("/tenants/reader/datasets/speed_tracking/quarantine?limit=0", "limit");
+        await t.AssertBadQueryAsync("/tenants/reader/datasets/speed_tracking/quarantine?paging_state=junk", "paging_state");
     }
 
     [Fact]

@@ -33,6 +33,10 @@ public sealed class CassandraPlatformTests : IAsyncDisposable
         Assert.Equal("succeeded", run.GetProperty("status").GetString());
         Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync(tenant, "speed_tracking")).Count);
         Assert.Equal(MessyFile.AsIs.Quarantined, (await t.AllRowsAsync(tenant, "speed_tracking", "quarantine")).Count);
+
+        // A paging state Cassandra did not issue is the caller's mistake: 400 naming it, on both listings.
+        await t.AssertBadQueryAsync($"/tenants/{tenant}/datasets/speed_tracking/rows?paging_state=bm90LWEtc3RhdGU", "paging_state");
+        await t.AssertBadQueryAsync($"/tenants/{tenant}/datasets/speed_tracking/quarantine?paging_state=junk", "paging_state");
     }
 
     [Fact]

@@ -124,7 +124,7 @@ public abstract class CoredmsContract : IAsyncLifetime
     public async Task AForeignPagingStateIsRefused()
     {
         await Db.EnsureTableAsync(Readings);
-        await Assert.ThrowsAsync<CoredmsException>(() => Db.SelectAsync(Readings, new SelectQuery([1], 10, "bm90LWEtc3RhdGU")));
+        await Assert.ThrowsAsync<PagingStateException>(() => Db.SelectAsync(Readings, new SelectQuery([1], 10, "bm90LWEtc3RhdGU")));
     }
 
     [Fact]
