@@ -31,7 +31,6 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
 
     public KafkaTransport(IOptions<TransportOptions> options, ILogger<KafkaTransport> logger)
     {
-        Librdkafka.EnsureLoaded();
         _options = options.Value;
         _logger = logger;
         if (_options.Kafka.MockBrokers > 0)

@@ -8,14 +8,39 @@ namespace StreamIngestManager.Transport.Kafka;
 /// with consumer groups, and faults on demand (a broker down, errors pushed for a request type). For tests,
 /// benchmarks and a development mode (<c>Transport:Kafka:MockBrokers</c>); not a durable store.
 /// </summary>
+/// <remarks>
+/// The mock API (<c>rd_kafka_mock_*</c>) is exported by the librdkafka that Confluent.Kafka bundles
+/// (librdkafka.redist). The calls below go to that same library: the client loads the first build of it that
+/// loads on this system (the plain one, else the CentOS 8 one, which Debian 12 takes because the plain one
+/// needs libsasl2.so.3), and <see cref="Bundled"/> resolves them in the same order.
+/// </remarks>
 public sealed unsafe partial class MockKafkaCluster : IDisposable
 {
+    private const string Library = "librdkafka";
+    private static readonly string[] Builds = ["librdkafka", "centos8-librdkafka", "alpine-librdkafka"];
     private readonly IntPtr _handle;
     private readonly IntPtr _cluster;
 
+    static MockKafkaCluster() => NativeLibrary.SetDllImportResolver(typeof(MockKafkaCluster).Assembly,
+        (name, _, _) => name == Library ? Bundled.Value : IntPtr.Zero);
+
+    private static readonly Lazy<IntPtr> Bundled = new(() =>
+    {
+        Confluent.Kafka.Library.Load();
+        var client = typeof(Confluent.Kafka.Library).Assembly;
+        foreach (var build in Builds)
+        {
+            if (NativeLibrary.TryLoad(build, client, null, out var handle))
+            {
+                return handle;
+            }
+        }
+
+        throw new DllNotFoundException("None of the librdkafka builds bundled with Confluent.Kafka loads here: " + string.Join(", ", Builds));
+    });
+
     public MockKafkaCluster(int brokers)
     {
-        Librdkafka.EnsureLoaded();
         var error = new byte[512];
         var conf = ConfNew();
         fixed (byte* e = error)
@@ -75,36 +100,36 @@ public sealed unsafe partial class MockKafkaCluster : IDisposable
         }
     }
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_conf_new")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_conf_new")]
     private static partial IntPtr ConfNew();
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_conf_set", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_conf_set", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int ConfSet(IntPtr conf, string name, string value, byte* error, nuint errorSize);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_new")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_new")]
     private static partial IntPtr New(int type, IntPtr conf, byte* error, nuint errorSize);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_destroy")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_destroy")]
     private static partial void Destroy(IntPtr handle);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_new")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_new")]
     private static partial IntPtr MockClusterNew(IntPtr handle, int brokers);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_destroy")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_destroy")]
     private static partial void MockClusterDestroy(IntPtr cluster);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
     private static partial IntPtr MockClusterBootstraps(IntPtr cluster);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
     private static partial int BrokerSetDown(IntPtr cluster, int broker);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_broker_set_up")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_up")]
     private static partial int BrokerSetUp(IntPtr cluster, int broker);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_push_request_errors_array")]
     private static partial void PushRequestErrorsArray(IntPtr cluster, short apiKey, nuint count, int* errors);
 
-    [LibraryImport(Librdkafka.Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_topic_create", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int TopicCreate(IntPtr cluster, string topic, int partitions, int replicationFactor);
 }
