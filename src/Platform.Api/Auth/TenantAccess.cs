@@ -11,6 +11,9 @@ public sealed class TenantContext
 
     public string Id => _id ?? throw new InvalidOperationException("No tenant was authorised for this request.");
 
+    /// <summary>The tenant, or null before (or without) authorisation for one.</summary>
+    public string? IdOrNull => _id;
+
     internal void Set(string id) => _id = id;
 }
 

@@ -1,6 +1,6 @@
-using System.IdentityModel.Tokens.Jwt;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Platform.Api.Auth;
@@ -14,36 +14,43 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
     public const string AdminRole = "admin";
     public const string TenantRole = "tenant";
 
+    private readonly JsonWebTokenHandler _handler = new();
+
     public TimeSpan Lifetime => TimeSpan.FromMinutes(options.Value.TokenLifetimeMinutes);
 
     public string Issue(string subject, string role)
     {
         var now = DateTime.UtcNow;
-        var claims = new List<Claim>
+        var claims = new Dictionary<string, object>
         {
-            new(JwtRegisteredClaimNames.Sub, subject),
-            new(RoleClaim, role),
-            new(JwtRegisteredClaimNames.Jti, Guid.NewGuid().ToString("N")),
+            [JwtRegisteredClaimNames.Sub] = subject,
+            [RoleClaim] = role,
+            [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
         };
         if (role == TenantRole)
         {
-            claims.Add(new Claim(TenantClaim, subject));
+            claims[TenantClaim] = subject;
         }
 
-        var token = new JwtSecurityToken(options.Value.Issuer, options.Value.Audience, claims, now, now + Lifetime,
-            new SigningCredentials(new SymmetricSecurityKey(secrets.SigningKey), SecurityAlgorithms.HmacSha256));
-        return new JwtSecurityTokenHandler().WriteToken(token);
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Value.Issuer,
+            Audience = options.Value.Audience,
+            Claims = claims,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + Lifetime,
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(secrets.SigningKey), SecurityAlgorithms.HmacSha256),
+        });
     }
 
-    /// <summary>
-    /// Validation: issuer, audience, lifetime and an HMAC signature with the platform key (IdentityModel 5
-    /// has no algorithm allow-list, so <see cref="IsHs256"/> is checked after validation).
-    /// </summary>
+    /// <summary>Issuer, audience, lifetime, and an HS256 signature with the platform key (no other algorithm).</summary>
     public TokenValidationParameters ValidationParameters() => new()
     {
         ValidIssuer = options.Value.Issuer,
         ValidAudience = options.Value.Audience,
         IssuerSigningKey = new SymmetricSecurityKey(secrets.SigningKey),
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
         RequireSignedTokens = true,
         RequireExpirationTime = true,
         ValidateLifetime = true,
@@ -51,7 +58,4 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
         NameClaimType = JwtRegisteredClaimNames.Sub,
         RoleClaimType = RoleClaim,
     };
-
-    /// <summary>True for a token signed with HS256 (not HS384/HS512 with the same key, not unsigned).</summary>
-    public static bool IsHs256(SecurityToken token) => token is JwtSecurityToken { Header.Alg: SecurityAlgorithms.HmacSha256 };
 }

@@ -20,7 +20,7 @@ public sealed class AuthTests : IAsyncLifetime
     private byte[] SigningKey => _host.Services.GetRequiredService<PlatformSecrets>().SigningKey;
 
     private static string Mint(byte[] key, string algorithm = SecurityAlgorithms.HmacSha256, string issuer = "mysimbdp",
-        string audience = "mysimbdp-api", DateTime? expires = null, string role = "admin", string? tenant = null)
+        string audience = "mysimbdp-api", DateTime? expires = null, string role = "admin", string? tenant = null, SecurityKey? signing = null)
     {
         var claims = new List<Claim> { new("sub", tenant ?? "admin"), new("role", role) };
         if (tenant is not null)
@@ -30,7 +30,7 @@ public sealed class AuthTests : IAsyncLifetime
 
         var exp = expires ?? DateTime.UtcNow.AddMinutes(10);
         var token = new JwtSecurityToken(issuer, audience, claims, exp.AddHours(-1), exp,
-            new SigningCredentials(new SymmetricSecurityKey(key), algorithm));
+            new SigningCredentials(signing ?? new SymmetricSecurityKey(key), algorithm));
         return new JwtSecurityTokenHandler().WriteToken(token);
     }
 
@@ -40,6 +40,31 @@ public sealed class AuthTests : IAsyncLifetime
     {
         using var http = _host.WithToken(token);
         return await http.GetAsync("/tenants");
+    }
+
+    /// <summary>A refused token: 401, RFC 6750's challenge naming the error, and a problem+json body that says why.</summary>
+    private static async Task AssertRefused(HttpResponseMessage response, string? why = null)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        var challenge = Assert.Single(response.Headers.WwwAuthenticate);
+        Assert.Equal("Bearer", challenge.Scheme);
+        Assert.StartsWith("error=\"invalid_token\"", challenge.Parameter);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (why is not null)
+        {
+            Assert.Contains(why, challenge.Parameter, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains(why, (await response.ReadJsonAsync()).GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    /// <summary>header.payload.signature with a given header, the platform's claims, and an HMAC signature with <paramref name="key"/>.</summary>
+    private static string Forge(string header, byte[] key, Func<byte[], byte[], byte[]>? hmac = null)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var signed = Base64Url(header) + "." +
+            Base64Url($"{{\"sub\":\"admin\",\"role\":\"admin\",\"iss\":\"mysimbdp\",\"aud\":\"mysimbdp-api\",\"nbf\":{now - 60},\"exp\":{now + 600}}}");
+        var signature = (hmac ?? System.Security.Cryptography.HMACSHA256.HashData)(key, Encoding.ASCII.GetBytes(signed));
+        return signed + "." + Convert.ToBase64String(signature).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
     [Fact]
@@ -97,31 +122,28 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task ATokenSignedWithAnotherKeyIs401()
     {
         var response = await ListTenantsWith(Mint(Encoding.UTF8.GetBytes("another-key-that-is-at-least-32-bytes-long!!")));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("signature", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+        await AssertRefused(response, "signature");
     }
 
     [Fact]
     public async Task AnExpiredTokenIs401()
     {
         var response = await ListTenantsWith(Mint(SigningKey, expires: DateTime.UtcNow.AddMinutes(-5)));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("expired", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+        await AssertRefused(response, "expired");
     }
 
     [Fact]
     public async Task ATokenForAnotherAudienceIs401()
     {
         var response = await ListTenantsWith(Mint(SigningKey, audience: "someone-else"));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Contains("audience", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+        await AssertRefused(response, "audience");
     }
 
     [Fact]
     public async Task ATokenFromAnotherIssuerIs401()
     {
         var response = await ListTenantsWith(Mint(SigningKey, issuer: "evil"));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertRefused(response, "issuer");
     }
 
     [Fact]
@@ -131,14 +153,40 @@ public sealed class AuthTests : IAsyncLifetime
         var token = Base64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." +
             Base64Url($"{{\"sub\":\"admin\",\"role\":\"admin\",\"iss\":\"mysimbdp\",\"aud\":\"mysimbdp-api\",\"nbf\":{now - 60},\"exp\":{now + 600}}}") + ".";
         var response = await ListTenantsWith(token);
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertRefused(response);
     }
 
     [Fact]
     public async Task ATokenSignedWithTheRightKeyButHs512Is401()
     {
-        var response = await ListTenantsWith(Mint(SigningKey, SecurityAlgorithms.HmacSha512));
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        // IdentityModel will not even sign HS512 with a 256-bit key, so the token is made by hand.
+        var response = await ListTenantsWith(Forge("{\"alg\":\"HS512\",\"typ\":\"JWT\"}", SigningKey, System.Security.Cryptography.HMACSHA512.HashData));
+        await AssertRefused(response, "signature");
+    }
+
+    [Fact]
+    public async Task AnRs256TokenIs401()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var response = await ListTenantsWith(Mint([], SecurityAlgorithms.RsaSha256, signing: new RsaSecurityKey(rsa)));
+        await AssertRefused(response, "signature");
+    }
+
+    [Fact]
+    public async Task AnRs256HeaderSignedWithAPublicKeyAsHmacSecretIs401()
+    {
+        // The key confusion attack: the "RS256" token is really an HMAC with a public key as its secret.
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var publicKey = Encoding.ASCII.GetBytes(rsa.ExportSubjectPublicKeyInfoPem());
+        await AssertRefused(await ListTenantsWith(Forge("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", publicKey)));
+        await AssertRefused(await ListTenantsWith(Forge("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", publicKey)), "signature");
+    }
+
+    [Fact]
+    public async Task AHandForgedHs256TokenWithThePlatformKeyIsAccepted()
+    {
+        // The forging helper above is only a fair test if it can make a token the platform accepts.
+        Assert.Equal(HttpStatusCode.OK, (await ListTenantsWith(Forge("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", SigningKey))).StatusCode);
     }
 
     [Theory]
@@ -151,7 +199,7 @@ public sealed class AuthTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/tenants");
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
         var response = await http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await AssertRefused(response);
     }
 
     [Fact]
@@ -160,6 +208,7 @@ public sealed class AuthTests : IAsyncLifetime
         using var http = _host.Anonymous();
         var response = await http.GetAsync("/tenants/anyone/files");
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).ToString());
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
@@ -184,7 +233,7 @@ public sealed class AuthTests : IAsyncLifetime
     {
         var forged = Mint(Encoding.UTF8.GetBytes("not-the-platform-key-but-long-enough-anyway"), role: "tenant", tenant: "victim");
         using var http = _host.WithToken(forged);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/tenants/victim/files")).StatusCode);
+        await AssertRefused(await http.GetAsync("/tenants/victim/files"), "signature");
     }
 
     [Fact]
