@@ -20,8 +20,9 @@ public sealed class LogBuffers(LogBuffer catalog, LogBuffer? elasticsearch)
 public static class PlatformLogging
 {
     /// <summary>
-    /// Routes Microsoft.Extensions.Logging through Serilog, configured from the <c>Serilog</c> section: the
-    /// console, rolling ECS JSON files, and the buffers the catalog writer and the Elasticsearch shipper drain.
+    /// Routes Microsoft.Extensions.Logging through one Serilog logger: the console (its level from
+    /// <c>Serilog:MinimumLevel:Default</c>), rolling ECS JSON files, and the buffers the catalog writer and the
+    /// Elasticsearch shipper drain.
     /// The logger belongs to the host (disposed with it), so that several hosts can live in one process.
     /// </summary>
     public static ILoggingBuilder AddPlatformLogging(this ILoggingBuilder logging, IConfiguration configuration, string service = "platform-api")
@@ -44,38 +45,52 @@ public static class PlatformLogging
 
         logging.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
 
-        // The console follows the Serilog section (tests and operators turn it down); the structured log (JSON
-        // files and the buffers) always has every event from Information up, whatever the console shows.
-        var console = Baseline()
-            .ReadFrom.Configuration(configuration)
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: LogEventLevel.Warning);
-        var structured = Baseline().WriteTo.Sink(new BufferSink(service, buffers));
+        // One Serilog logger: the console shows from Serilog:MinimumLevel:Default up (tests and operators turn it
+        // down), and always the host's start and stop lines; the structured log (JSON files and the buffers) has
+        // every event from Information up.
+        var consoleLevel = ConsoleLevel(configuration);
+        var root = new LoggerConfiguration()
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Information)
+            .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
+            .Enrich.FromLogContext()
+            .WriteTo.Logger(console => console
+                .Filter.ByIncludingOnly(e => e.Level >= consoleLevel || IsFrom(e, "Microsoft.Hosting"))
+                .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                    standardErrorFromLevel: LogEventLevel.Warning))
+            .WriteTo.Sink(new BufferSink(service, buffers));
         if (options.Files)
         {
             var home = configuration["Platform:Home"] ?? ".mysimbdp";
-            structured.WriteTo.File(new EcsFormatter(service), Path.Combine(home, "logs", service + "-.json"), rollingInterval: RollingInterval.Day,
+            root.WriteTo.File(new EcsFormatter(service), Path.Combine(home, "logs", service + "-.json"), rollingInterval: RollingInterval.Day,
                 retainedFileCountLimit: options.RetentionDays, buffered: true, flushToDiskInterval: TimeSpan.FromSeconds(1));
         }
 
+        var logger = root.CreateLogger();
+        logging.Services.AddSingleton<Serilog.ILogger>(logger);
         logging.ClearProviders();
-        logging.AddSerilog(console.CreateLogger(), dispose: true);
-        logging.AddProvider(new Serilog.Extensions.Logging.SerilogLoggerProvider(structured.CreateLogger(), dispose: true));
+        logging.AddSerilog(logger, dispose: true);
         return logging;
     }
+
+    /// <summary>The console's level: <c>Serilog:MinimumLevel:Default</c> (or <c>Serilog:MinimumLevel</c>), Information when unset.</summary>
+    private static LogEventLevel ConsoleLevel(IConfiguration configuration)
+    {
+        var text = configuration["Serilog:MinimumLevel:Default"] ?? configuration["Serilog:MinimumLevel"];
+        return text is null ? LogEventLevel.Information
+            : Enum.TryParse<LogEventLevel>(text, ignoreCase: true, out var level) ? level
+            : throw new InvalidOperationException($"Serilog:MinimumLevel '{text}' is not a level (Verbose, Debug, Information, Warning, Error, Fatal).");
+    }
+
+    private static bool IsFrom(LogEvent e, string prefix) =>
+        e.Properties.TryGetValue("SourceContext", out var source) && source is ScalarValue { Value: string name } && name.StartsWith(prefix, StringComparison.Ordinal);
 
     /// <summary>Each event's ECS document, made once for both the buffers and the JSON file (the two sinks see the same event).</summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<LogEvent, EcsDocument> Documents = new();
 
     private static EcsDocument DocumentOf(LogEvent logEvent, string service) => Documents.GetValue(logEvent, e => EcsDocument.From(e, service));
-
-    private static LoggerConfiguration Baseline() => new LoggerConfiguration()
-        .MinimumLevel.Information()
-        .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.Hosting", LogEventLevel.Information)
-        .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
-        .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
-        .Enrich.FromLogContext();
 
     /// <summary>Every event, as an ECS document, offered to each buffer (which keeps what it accepts).</summary>
     private sealed class BufferSink(string service, LogBuffers buffers) : ILogEventSink

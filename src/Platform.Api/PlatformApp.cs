@@ -70,8 +70,10 @@ public static class PlatformApp
         }
 
         services?.Invoke(builder.Services);
+        builder.Services.AddSingleton(sp => new Serilog.Extensions.Hosting.DiagnosticContext(sp.GetRequiredService<Serilog.ILogger>()));
         var app = builder.Build();
         app.Services.GetRequiredService<PlatformSecrets>();
+        app.UseRequestLog();
         app.UseExceptionHandler(error => error.Run(async context =>
             await Problem.Of(StatusCodes.Status500InternalServerError, "internal", "Internal error",
                 "The platform failed to handle the request; the error is in its log.").ExecuteAsync(context)));

@@ -161,4 +161,28 @@ public sealed class IngestionLogTests : IAsyncLifetime
         var fields = (await bad.ReadJsonAsync()).GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()).Order();
         Assert.Equal(["before", "level", "limit", "since"], fields);
     }
+
+    [Fact]
+    public async Task EveryRequestIsOneLogLineWithItsTenantAndStatus()
+    {
+        using var tenant = await _host.TenantAsync("log_requests");
+        Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/tenants/log_requests/files")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await tenant.GetAsync("/tenants/log_requests/datasets/nothing")).StatusCode);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<JsonElement> lines;
+        do
+        {
+            await Task.Delay(100);
+            lines = FileLines().Select(l => JsonDocument.Parse(l).RootElement.Clone())
+                .Where(d => d.TryGetProperty("tenant.id", out var t) && t.GetString() == "log_requests" && d.GetProperty("message").GetString()!.Contains(" answered ", StringComparison.Ordinal))
+                .ToList();
+        }
+        while (lines.Count < 2 && DateTime.UtcNow < deadline);
+
+        Assert.Equal(
+            ["GET /tenants/log_requests/files answered 200", "GET /tenants/log_requests/datasets/nothing answered 404"],
+            lines.Select(d => d.GetProperty("message").GetString()![..d.GetProperty("message").GetString()!.IndexOf(" in ", StringComparison.Ordinal)]));
+        Assert.Equal([200, 404], lines.Select(d => d.GetProperty("mysimbdp.status_code").GetInt32()));
+    }
 }
