@@ -18,13 +18,13 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
 
     public Outcome Produce(Stream content, BatchBuffer buffer, Func<long, long, bool> keepGoing, Action<long> progress)
     {
-        var reader = new CsvReader(content, dataset.Delimiter);
+        using var reader = new DelimitedReader(content, dataset.Delimiter);
         long read = 0, skipped = 0;
         byte[][]? header = null;
         int[] fieldOfColumn;
         if (dataset.FirstRowIsHeader)
         {
-            CsvRecord first = default;
+            DelimitedRecord first = default;
             var found = false;
             while (reader.TryRead(out first))
             {
@@ -70,7 +70,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
                 continue;
             }
 
-            if (record.Problem == CsvProblem.None && header is not null && IsHeader(record, header))
+            if (record.Problem == DelimitedProblem.None && header is not null && IsHeader(record, header))
             {
                 skipped++;
                 continue;
@@ -79,8 +79,10 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
             read++;
             var problem = record.Problem switch
             {
-                CsvProblem.TooLong => RowProblem.Line(ProblemRules.TooLong, $"the line is longer than {CsvReader.MaxRecordBytes} bytes; it was skipped up to the next line break"),
-                CsvProblem.UnterminatedQuote => RowProblem.Line(ProblemRules.UnterminatedQuote, "a quoted field is not closed before the end of the file"),
+                DelimitedProblem.TooLong => RowProblem.Line(ProblemRules.TooLong,
+                    $"the record is longer than {DelimitedReader.MaxRecordBytes} bytes; reading resumed at the next line"),
+                DelimitedProblem.UnterminatedQuote => RowProblem.Line(ProblemRules.UnterminatedQuote,
+                    $"a quoted field opened on this line is not closed before the end of the file or within {DelimitedReader.MaxRecordBytes} bytes; reading resumed at the next line"),
                 _ when record.FieldCount != expectedFields => FieldCountProblem(record, header, expectedFields),
                 _ => Convert(record, fieldOfColumn, buffer),
             };
@@ -108,7 +110,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
         return new Outcome(read, skipped, null);
     }
 
-    private RowProblem? Convert(CsvRecord record, int[] fieldOfColumn, BatchBuffer buffer)
+    private RowProblem? Convert(DelimitedRecord record, int[] fieldOfColumn, BatchBuffer buffer)
     {
         var rows = buffer.Rows;
         for (var c = 0; c < fieldOfColumn.Length; c++)
@@ -157,7 +159,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
             : (mapping, null);
     }
 
-    private static bool IsHeader(CsvRecord record, byte[][] header)
+    private static bool IsHeader(DelimitedRecord record, byte[][] header)
     {
         if (record.FieldCount != header.Length)
         {
@@ -175,7 +177,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
         return true;
     }
 
-    private static RowProblem FieldCountProblem(CsvRecord record, byte[][]? header, int expected)
+    private static RowProblem FieldCountProblem(DelimitedRecord record, byte[][]? header, int expected)
     {
         if (header is not null && record.FieldCount > expected)
         {

@@ -3,14 +3,14 @@ using Ingestion.Csv;
 
 namespace Platform.Tests.Ingestion;
 
-public sealed class CsvReaderTests
+public sealed class DelimitedReaderTests
 {
-    private static List<(long Line, string[] Fields, CsvProblem Problem, string Raw)> Read(string text, char delimiter = ',', int? bufferChunk = null)
+    private static List<(long Line, string[] Fields, DelimitedProblem Problem, string Raw)> Read(string text, char delimiter = ',', int? bufferChunk = null)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
         Stream stream = bufferChunk is { } chunk ? new TrickleStream(bytes, chunk) : new MemoryStream(bytes);
-        var reader = new CsvReader(stream, delimiter);
-        var records = new List<(long, string[], CsvProblem, string)>();
+        using var reader = new DelimitedReader(stream, delimiter);
+        var records = new List<(long, string[], DelimitedProblem, string)>();
         while (reader.TryRead(out var r))
         {
             var fields = new string[r.FieldCount];
@@ -57,11 +57,25 @@ public sealed class CsvReaderTests
         Assert.Equal(["a", "b c", ""], Read("a\tb c\t\n", '\t')[0].Fields);
 
     [Fact]
-    public void AnUnterminatedQuoteIsReportedAtTheEnd()
+    public void AnUnterminatedQuoteIsReportedOnItsLineAndReadingResumesAtTheNext()
     {
-        var records = Read("id,v\n1,\"open\n2,x\n");
-        Assert.Equal(CsvProblem.UnterminatedQuote, records[^1].Problem);
-        Assert.Equal(2L, records[^1].Line);
+        var records = Read("id,v\n1,\"open\n2,x\n3,y");
+        Assert.Equal([DelimitedProblem.None, DelimitedProblem.UnterminatedQuote, DelimitedProblem.None, DelimitedProblem.None], records.Select(r => r.Problem));
+        Assert.Equal([1L, 2L, 3L, 4L], records.Select(r => r.Line));
+        Assert.Equal("1,\"open", records[1].Raw);
+        Assert.Equal(["3", "y"], records[3].Fields);
+    }
+
+    [Fact]
+    public void AQuoteOpenPastTheRecordLimitIsReportedOnItsLineAndTheRestOfTheFileIsRead()
+    {
+        // The quote on line 2 never closes and the file is longer than the limit: one line refused, 20,000 rows read.
+        var text = "id,v\n0,\"open\n" + string.Concat(Enumerable.Range(1, 20_000).Select(i => $"{i},{new string('x', 60)}\n"));
+        var records = Read(text);
+        Assert.Equal(20_002, records.Count);
+        Assert.Equal((2L, DelimitedProblem.UnterminatedQuote, "0,\"open"), (records[1].Line, records[1].Problem, records[1].Raw));
+        Assert.All(records.Skip(2), r => Assert.Equal(DelimitedProblem.None, r.Problem));
+        Assert.Equal((20_002L, "20000"), (records[^1].Line, records[^1].Fields[0]));
     }
 
     [Fact]
@@ -78,12 +92,21 @@ public sealed class CsvReaderTests
     [Fact]
     public void AnOverlongLineIsReportedOnceAndReadingGoesOnAtTheNextLine()
     {
-        var text = "id,v\n" + "1," + new string('z', CsvReader.MaxRecordBytes + 10) + "\n2,ok\n3,\"" + new string('q', CsvReader.MaxRecordBytes * 2) + "\n4,fine\n";
+        var text = "id,v\n" + "1," + new string('z', DelimitedReader.MaxRecordBytes + 10) + "\n2,ok\n3,\"" + new string('q', DelimitedReader.MaxRecordBytes * 2) + "\n4,fine\n";
         var records = Read(text);
-        Assert.Equal([CsvProblem.None, CsvProblem.TooLong, CsvProblem.None, CsvProblem.TooLong, CsvProblem.None], records.Select(r => r.Problem));
+        Assert.Equal([DelimitedProblem.None, DelimitedProblem.TooLong, DelimitedProblem.None, DelimitedProblem.UnterminatedQuote, DelimitedProblem.None], records.Select(r => r.Problem));
+        Assert.Equal(DelimitedReader.RawHeadBytes, records[1].Raw.Length);
         Assert.Equal(["2", "ok"], records[2].Fields);
         Assert.Equal(["4", "fine"], records[4].Fields);
         Assert.Equal([1L, 2L, 3L, 4L, 5L], records.Select(r => r.Line));
+    }
+
+    [Fact]
+    public void BlankLinesAreRecordsWithNoContent()
+    {
+        var records = Read("a,b\n\n  \t\n1,2\n");
+        Assert.Equal([1L, 2L, 3L, 4L], records.Select(r => r.Line));
+        Assert.Equal(["", "  \t"], records.Skip(1).Take(2).Select(r => r.Raw));
     }
 
     /// <summary>Hands out a few bytes per read, as a slow network would.</summary>
