@@ -1,4 +1,4 @@
-using Avro;
+using Mysimbdp.Avro;
 using Coredms;
 
 namespace Catalog.Datasets;

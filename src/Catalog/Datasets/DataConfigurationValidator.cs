@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Validation;
 using Coredms;
 using FluentValidation;

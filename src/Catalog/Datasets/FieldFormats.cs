@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Validation;
 using FluentValidation;
 

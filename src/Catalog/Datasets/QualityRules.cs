@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Validation;
 using FluentValidation;
 

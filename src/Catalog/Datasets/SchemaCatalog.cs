@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Avro;
+using Mysimbdp.Avro;
 using Coredms;
 
 namespace Catalog.Datasets;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Coredms;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Coredms;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Coredms;
 

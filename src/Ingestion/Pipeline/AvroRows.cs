@@ -1,5 +1,5 @@
 using System.Text;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Ingestion.Conversion;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json.Nodes;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 
 namespace Platform.Api.Rows;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Coredms;

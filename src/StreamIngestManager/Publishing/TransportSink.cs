@@ -1,4 +1,4 @@
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Coredms;
 using Ingestion.Conversion;

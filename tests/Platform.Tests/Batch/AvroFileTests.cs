@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Avro;
+using Mysimbdp.Avro;
+using Mysimbdp.Tests.Oracles;
 
 namespace Platform.Tests.Batch;
 
@@ -31,38 +32,71 @@ public sealed class AvroFileTests : IAsyncLifetime
         return (RecordSchema)Schema.Parse(schema.ToJsonString());
     }
 
+    private static List<GenericRecord> Records(RecordSchema schema, int count)
+    {
+        var classes = (EnumSchema)schema.GetField("vehicle_class")!.Schema;
+        return Enumerable.Range(1, count).Select(i =>
+        {
+            var record = new GenericRecord(schema);
+            record["sensor_id"] = 7;
+            record["reading_id"] = i;
+            record["date"] = 20_500;
+            record["time"] = 3_600_000 + i;
+            record["speed_kmh"] = i % 10 == 0 ? -1.0 : 40.5;
+            record["lane"] = i % 2 == 0 ? null : 2;
+            record["vehicle_class"] = new GenericEnumSymbol(classes, "bus");
+            record["plate_hash"] = "x" + i;
+            return record;
+        }).ToList();
+    }
+
+    /// <summary>A container file written by the project's library, which Apache.Avro must read back record for record.</summary>
     private static byte[] File(RecordSchema schema, int count, string codec)
     {
+        var records = Records(schema, count);
         using var stream = new MemoryStream();
-        using (var writer = new ContainerWriter(stream, schema, codec, leaveOpen: true))
+        using (var writer = new ContainerWriter(stream, schema, codec, blockSize: 1024, leaveOpen: true))
         {
-            var classes = (EnumSchema)schema.GetField("vehicle_class")!.Schema;
-            for (var i = 1; i <= count; i++)
-            {
-                var record = new GenericRecord(schema);
-                record["sensor_id"] = 7;
-                record["reading_id"] = i;
-                record["date"] = 20_500;
-                record["time"] = 3_600_000 + i;
-                record["speed_kmh"] = i % 10 == 0 ? -1.0 : 40.5;
-                record["lane"] = i % 2 == 0 ? null : 2;
-                record["vehicle_class"] = new GenericEnumSymbol(classes, "bus");
-                record["plate_hash"] = "x" + i;
-                writer.Append(record);
-            }
+            records.ForEach(writer.Append);
+        }
+
+        stream.Position = 0;
+        var read = ApacheAvro.ReadContainer(stream, schema, out var written);
+        Assert.Equal(codec, written);
+        Assert.Equal(records.Count, read.Count);
+        Assert.All(records.Zip(read), p => Assert.True(DatumEquality.Equal(p.First, p.Second), $"{p.First}\n{p.Second}"));
+        return stream.ToArray();
+    }
+
+    /// <summary>The same records in a container file written by Apache.Avro.</summary>
+    private static byte[] ApacheFile(RecordSchema schema, int count, string codec)
+    {
+        var apache = ApacheAvro.Parse(schema);
+        using var stream = new MemoryStream();
+        using (var writer = global::Avro.File.DataFileWriter<object?>.OpenWriter(new global::Avro.Generic.GenericDatumWriter<object?>(apache), stream,
+            ApacheAvro.Codec(codec), leaveOpen: true))
+        {
+            writer.SetSyncInterval(1024);
+            Records(schema, count).ForEach(r => writer.Append(ApacheAvro.ToApache(apache, r)));
         }
 
         return stream.ToArray();
     }
 
     [Theory]
-    [InlineData("null")]
-    [InlineData("deflate")]
-    public async Task AvroFilesAreResolvedAgainstTheDatasetSchemaAndValidatedLikeCsv(string codec)
+    [InlineData("null", "mysimbdp")]
+    [InlineData("deflate", "mysimbdp")]
+    [InlineData("snappy", "mysimbdp")]
+    [InlineData("zstandard", "mysimbdp")]
+    [InlineData("deflate", "Apache.Avro")]
+    [InlineData("snappy", "Apache.Avro")]
+    [InlineData("zstandard", "Apache.Avro")]
+    public async Task AvroFilesAreResolvedAgainstTheDatasetSchemaAndValidatedLikeCsv(string codec, string writtenBy)
     {
         using var t = await _host.TenantAsync("avro_tenant");
         await t.RegisterAsync("avro_tenant", Dataset(), Flows.AgreementWithoutApp());
-        var fileId = await t.UploadAsync("avro_tenant", "readings_avro", "readings.avro", File(WriterSchema(), 100, codec));
+        var content = writtenBy == "mysimbdp" ? File(WriterSchema(), 100, codec) : ApacheFile(WriterSchema(), 100, codec);
+        var fileId = await t.UploadAsync("avro_tenant", "readings_avro", "readings.avro", content);
 
         await t.IngestAndWaitAsync("avro_tenant", "readings_avro");
         var file = await t.FileAsync("avro_tenant", fileId);
@@ -88,13 +122,13 @@ public sealed class AvroFileTests : IAsyncLifetime
         using var t = await _host.TenantAsync("avro_codec");
         await t.RegisterAsync("avro_codec", Dataset(), Flows.AgreementWithoutApp());
         var bytes = File(WriterSchema(), 3, "null");
-        var text = System.Text.Encoding.Latin1.GetString(bytes).Replace("\u0008null", "\u000csnappy", StringComparison.Ordinal);
-        var fileId = await t.UploadAsync("avro_codec", "readings_avro", "snappy.avro", System.Text.Encoding.Latin1.GetBytes(text));
+        var text = System.Text.Encoding.Latin1.GetString(bytes).Replace("\u0008null", "\u000abzip2", StringComparison.Ordinal);
+        var fileId = await t.UploadAsync("avro_codec", "readings_avro", "bzip2.avro", System.Text.Encoding.Latin1.GetBytes(text));
 
         await t.IngestAndWaitAsync("avro_codec", "readings_avro");
         var file = await t.FileAsync("avro_codec", fileId);
         Assert.Equal("failed", file.GetProperty("status").GetString());
-        Assert.Contains("codec 'snappy', which is not supported (supported: null, deflate)", file.GetProperty("error").GetString());
+        Assert.Contains("codec 'bzip2', which is not supported (supported: null, deflate, snappy, zstandard)", file.GetProperty("error").GetString());
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Avro;
+using Mysimbdp.Avro;
 using Catalog.Datasets;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
