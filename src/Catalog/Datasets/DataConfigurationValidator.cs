@@ -21,8 +21,16 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
     public static readonly string[] OnErrorValues = ["continue", "skip_file", "abort"];
     public static readonly string[] IngestionModes = ["batch", "stream", "both"];
 
-    [GeneratedRegex("^[a-z][a-z0-9_]{0,47}$")]
+    /// <summary>
+    /// Dataset names as URLs and the seed use them (<c>speed-tracking-data</c>): letters, digits, '_', '-' and '.',
+    /// starting with a letter or digit (so never '.', '..' or a hidden file's name), at most 64 characters. They
+    /// name folders and Kafka topics as they are, both of which take these characters; tables are named by the
+    /// schema's record, keyspaces by <c>key_space</c>.
+    /// </summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     public static partial Regex DatasetName();
+
+    public const string DatasetNameRule = "letters, digits, '_', '-' and '.', starting with a letter or digit, at most 64 characters";
 
     public DataConfigurationValidator(IOptions<PlatformOptions> platform)
     {
@@ -32,7 +40,7 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
         {
             if (JsonValues.IsPresent(value) && (JsonValues.GetString(value) is not { } name || !DatasetName().IsMatch(name)))
             {
-                ctx.Fail("name", Rules.Identifier, $"{JsonValues.Describe(value)} is not a dataset name: lowercase letters, digits and '_', starting with a letter, at most 48 characters");
+                ctx.Fail("name", Rules.Identifier, $"{JsonValues.Describe(value)} is not a dataset name: {DatasetNameRule}");
             }
         });
 

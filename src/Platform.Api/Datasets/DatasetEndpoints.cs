@@ -45,7 +45,7 @@ public static class DatasetEndpoints
         var errors = result.Errors.Select(f => new FieldError(f.PropertyName, f.ErrorCode, f.ErrorMessage)).ToList();
         if (!DataConfigurationValidator.DatasetName().IsMatch(name))
         {
-            errors.Insert(0, new FieldError("name", "identifier", $"'{name}' in the URL is not a dataset name: lowercase letters, digits and '_', starting with a letter, at most 48 characters"));
+            errors.Insert(0, new FieldError("name", "identifier", $"'{name}' in the URL is not a dataset name: {DataConfigurationValidator.DatasetNameRule}"));
         }
         else if (Catalog.Validation.JsonValues.GetString(document!.Name) is { } bodyName && bodyName != name)
         {

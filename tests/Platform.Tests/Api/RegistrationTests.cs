@@ -45,6 +45,48 @@ public sealed class RegistrationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await PutAsync(a, "/tenants/client_a/datasets/speed_tracking", DatasetA)).Status);
     }
 
+    /// <summary>A seed document as the design wrote it, sent byte for byte.</summary>
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> PutSeedAsync(HttpClient http, string path, string seed)
+    {
+        var content = new ByteArrayContent(File.ReadAllBytes(Repo.Path("schemas", "examples", "seed", seed + ".json")));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var response = await http.PutAsync(path, content);
+        return (response.StatusCode, await response.ReadJsonAsync());
+    }
+
+    [Fact]
+    public async Task TheSeedsDocumentsAreRegisteredAsWritten()
+    {
+        using var a = await _host.TenantAsync("client_a");
+        using var b = await _host.TenantAsync("client_b");
+
+        var (status, body) = await PutSeedAsync(a, "/tenants/client_a/datasets/speed-tracking-data", "tenant_a_dataset");
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        Assert.Equal("analytics", body.GetProperty("table").GetString());
+        Assert.Equal(["PROVINCECODE"], body.GetProperty("partition_key").EnumerateArray().Select(e => e.GetString()));
+        (status, body) = await PutSeedAsync(a, "/tenants/client_a/agreement", "tenant_a_agreement");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(7, body.GetProperty("retention_days").GetInt32());
+        (status, body) = await PutSeedAsync(b, "/tenants/client_b/datasets/amazon-product-review-data", "tenant_b_dataset");
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+
+        (status, body) = await PutSeedAsync(b, "/tenants/client_b/agreement", "tenant_b_agreement");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var (field, rule, message) = Assert.Single(Errors(body));
+        Assert.Equal(("resources.limits.cpu", "kubernetes_cpu_quantity"), (field, rule));
+        Assert.Contains("'1Gi' is not a CPU quantity", message);
+
+        // The seed's own upload route, then a run: the rows land under the seed's key.
+        var csv = "PROVINCECODE,DEVICEID,IFINDEX,FRAME,SLOT,PORT,ONUINDEX,ONUID,TIME,SPEEDIN,SPEEDOUT\n" +
+            "HNI,1000000000001,12,0,3,7,1,5,2026-03-01 08:00:00,312.5,44.25\nHNI,1000000000001,12,0,3,7,2,6,2026-03-01 08:00:00,0,1.5\n";
+        var upload = await a.PostAsync("/upload-file/client_a", new MultipartFormDataContent { { new StringContent(csv), "file", "dump.csv" } });
+        Assert.Equal(HttpStatusCode.Accepted, upload.StatusCode);
+        var run = await a.IngestAndWaitAsync("client_a", "speed-tracking-data");
+        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        var rows = await a.AllRowsAsync("client_a", "speed-tracking-data", query: "&PROVINCECODE=HNI&DEVICEID=1000000000001");
+        Assert.Equal([5, 6], rows.Select(r => r.GetProperty("ONUID").GetInt32()));
+    }
+
     [Fact]
     public async Task ARegisteredConfigurationReadsBackAsRegistered()
     {
@@ -263,12 +305,30 @@ public sealed class RegistrationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, status);
     }
 
-    [Fact]
-    public async Task ADatasetNameInTheUrlMustBeAnIdentifier()
+    [Theory]
+    [InlineData(".hidden")]
+    [InlineData("-dash-first")]
+    [InlineData("has space")]
+    [InlineData("a_name_longer_than_sixty_four_characters_is_refused_here_0123456789")]
+    public async Task ADatasetNameInTheUrlMustBeAName(string name)
     {
         using var a = await _host.TenantAsync("client_a");
-        var (status, body) = await PutAsync(a, "/tenants/client_a/datasets/Bad-Name", DatasetA.Without("name"));
+        var (status, body) = await PutAsync(a, "/tenants/client_a/datasets/" + Uri.EscapeDataString(name), DatasetA.Without("name"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains(Errors(body), e => e.Field == "name" && e.Rule == "identifier");
+    }
+
+    [Theory]
+    [InlineData("speed-tracking-data")]
+    [InlineData("Readings.v2")]
+    public async Task DatasetNamesTakeWhatUrlsAndTheSeedUse(string name)
+    {
+        using var a = await _host.TenantAsync("client_a");
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync(a, "/tenants/client_a/datasets/" + name, DatasetA.Without("name"))).Status);
+        var fileId = await a.UploadAsync("client_a", name, "r.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
+        await a.PutAsync("/tenants/client_a/agreement", Repo.Body(Flows.AgreementWithoutApp()));
+        await a.IngestAndWaitAsync("client_a", name);
+        Assert.Equal(name, (await a.FileAsync("client_a", fileId)).GetProperty("dataset").GetString());
+        Assert.NotEmpty(await a.AllRowsAsync("client_a", name));
     }
 }
