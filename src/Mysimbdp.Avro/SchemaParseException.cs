@@ -39,8 +39,20 @@ public sealed class SchemaParseException : Exception
 /// Report unknown or misplaced logical types and a non-name <c>type</c> attribute as errors. Off when
 /// reading data, where the specification says such annotations are ignored; on when a tenant registers a schema.
 /// </param>
-public sealed record SchemaParseOptions(bool Strict)
+/// <param name="Limits">Bounds on the schema's size, for schemas from people who should not be able to exhaust the parser.</param>
+public sealed record SchemaParseOptions(bool Strict, SchemaLimits? Limits = null)
 {
     public static readonly SchemaParseOptions Lenient = new(false);
     public static readonly SchemaParseOptions StrictOptions = new(true);
 }
+
+/// <summary>
+/// Bounds a schema must keep: each one passed is an error naming the limit, and the parser does not descend
+/// past it, so parsing stays linear in the input whatever the input.
+/// </summary>
+/// <param name="MaxDepth">Schemas nested inside one another (a record's field's array's items...).</param>
+/// <param name="MaxTypes">Schemas in all (every type written, including primitives and references).</param>
+/// <param name="MaxFields">Fields in one record.</param>
+/// <param name="MaxSymbols">Symbols in one enum.</param>
+/// <param name="MaxNameLength">Characters in a name, namespace, field name or symbol.</param>
+public sealed record SchemaLimits(int MaxDepth = 32, int MaxTypes = 10_000, int MaxFields = 1_000, int MaxSymbols = 10_000, int MaxNameLength = 128);

@@ -13,8 +13,15 @@ internal sealed class SchemaParser
     private readonly Dictionary<string, NamedSchema> _names = new(StringComparer.Ordinal);
     private readonly List<SchemaError> _errors = [];
     private readonly SchemaParseOptions _options;
+    private readonly SchemaLimits? _limits;
+    private int _depth;
+    private int _types;
 
-    private SchemaParser(SchemaParseOptions options) => _options = options;
+    private SchemaParser(SchemaParseOptions options)
+    {
+        _options = options;
+        _limits = options.Limits;
+    }
 
     public static Schema Parse(string json, SchemaParseOptions options)
     {
@@ -47,18 +54,64 @@ internal sealed class SchemaParser
 
     private Schema ParseSchema(JsonElement json, string ns, string path)
     {
-        switch (json.ValueKind)
+        if (_limits is { } limits && (++_types > limits.MaxTypes || _depth >= limits.MaxDepth))
         {
-            case JsonValueKind.String:
-                return ResolveReference(json.GetString()!, ns, path);
-            case JsonValueKind.Array:
-                return ParseUnion(json, ns, path);
-            case JsonValueKind.Object:
-                return ParseObject(json, ns, path);
-            default:
-                Error(path, $"a schema is a JSON string, object or array, not {Describe(json)}");
-                return PrimitiveSchema.Of(SchemaKind.Null);
+            if (_types == limits.MaxTypes + 1)
+            {
+                Error(path, $"the schema has more than {limits.MaxTypes} types, over the limit (max_types {limits.MaxTypes})");
+            }
+            else if (_types <= limits.MaxTypes)
+            {
+                Error(path, $"the schema nests more than {limits.MaxDepth} levels deep here, over the limit (max_depth {limits.MaxDepth})");
+            }
+
+            return PrimitiveSchema.Of(SchemaKind.Null);
         }
+
+        _depth++;
+        try
+        {
+            switch (json.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return ResolveReference(json.GetString()!, ns, path);
+                case JsonValueKind.Array:
+                    return ParseUnion(json, ns, path);
+                case JsonValueKind.Object:
+                    return ParseObject(json, ns, path);
+                default:
+                    Error(path, $"a schema is a JSON string, object or array, not {Describe(json)}");
+                    return PrimitiveSchema.Of(SchemaKind.Null);
+            }
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    /// <summary>False (with an error naming the limit) when a list is longer than a limit allows; the caller skips it.</summary>
+    private bool WithinLimit(JsonElement list, int? limit, string what, string limitName, string path)
+    {
+        if (limit is { } max && list.GetArrayLength() > max)
+        {
+            Error(path, $"{list.GetArrayLength()} {what}, over the limit of {max} ({limitName})");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>False (with an error naming the limit) when a name is longer than the limit allows.</summary>
+    private bool NameWithinLimit(string name, string path)
+    {
+        if (_limits is { } limits && name.Length > limits.MaxNameLength)
+        {
+            Error(path, $"'{name[..Math.Min(32, name.Length)]}…' is {name.Length} characters long, over the limit of {limits.MaxNameLength} (max_name_length)");
+            return false;
+        }
+
+        return true;
     }
 
     private Schema ResolveReference(string name, string ns, string path)
@@ -159,9 +212,19 @@ internal sealed class SchemaParser
         }
 
         var written = nameElement.GetString()!;
+        if (!NameWithinLimit(written, Join(path, "name")))
+        {
+            return null;
+        }
+
         var explicitNamespace = ns;
         if (json.TryGetProperty("namespace", out var nsElement))
         {
+            if (nsElement.ValueKind == JsonValueKind.String && !NameWithinLimit(nsElement.GetString()!, Join(path, "namespace")))
+            {
+                return null;
+            }
+
             if (nsElement.ValueKind == JsonValueKind.String)
             {
                 explicitNamespace = nsElement.GetString()!;
@@ -257,6 +320,11 @@ internal sealed class SchemaParser
         }
 
         var fieldNames = new HashSet<string>(StringComparer.Ordinal);
+        if (!WithinLimit(fieldsElement, _limits?.MaxFields, "fields", "max_fields", Join(path, "fields")))
+        {
+            return record;
+        }
+
         foreach (var fieldElement in fieldsElement.EnumerateArray())
         {
             var fieldPath = $"{Join(path, "fields")}[{fields.Count}]";
@@ -290,6 +358,11 @@ internal sealed class SchemaParser
         else
         {
             name = nameElement.GetString()!;
+            if (!NameWithinLimit(name, Join(path, "name")))
+            {
+                return null;
+            }
+
             if (!Names.IsValidName(name))
             {
                 Error(Join(path, "name"), $"'{name}' is not a valid field name (must match [A-Za-z_][A-Za-z0-9_]*)");
@@ -339,11 +412,12 @@ internal sealed class SchemaParser
     {
         var name = ParseName(json, ns, path, out var enumNamespace) ?? new SchemaName("invalid", "");
         var symbols = new List<string>();
+        var distinct = new HashSet<string>(StringComparer.Ordinal);
         if (!json.TryGetProperty("symbols", out var symbolsElement) || symbolsElement.ValueKind != JsonValueKind.Array)
         {
             Error(path, "missing attribute 'symbols' (an array of strings)");
         }
-        else
+        else if (WithinLimit(symbolsElement, _limits?.MaxSymbols, "symbols", "max_symbols", Join(path, "symbols")))
         {
             var i = 0;
             foreach (var symbol in symbolsElement.EnumerateArray())
@@ -353,7 +427,11 @@ internal sealed class SchemaParser
                 {
                     Error(symbolPath, $"{Describe(symbol)} is not a valid symbol (must match [A-Za-z_][A-Za-z0-9_]*)");
                 }
-                else if (symbols.Contains(symbol.GetString()!))
+                else if (!NameWithinLimit(symbol.GetString()!, symbolPath))
+                {
+                    continue;
+                }
+                else if (!distinct.Add(symbol.GetString()!))
                 {
                     Error(symbolPath, $"duplicate symbol '{symbol.GetString()}'");
                 }
@@ -368,7 +446,7 @@ internal sealed class SchemaParser
         if (json.TryGetProperty("default", out var defaultElement))
         {
             defaultSymbol = defaultElement.ValueKind == JsonValueKind.String ? defaultElement.GetString() : null;
-            if (defaultSymbol is null || !symbols.Contains(defaultSymbol))
+            if (defaultSymbol is null || !distinct.Contains(defaultSymbol))
             {
                 Error(Join(path, "default"), $"{Describe(defaultElement)} is not one of the enum's symbols");
                 defaultSymbol = null;

@@ -17,6 +17,12 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
     /// <summary>The table name the quarantine uses in every tenant keyspace.</summary>
     public const string QuarantineTable = "quarantine";
 
+    /// <summary>
+    /// How tenants' schemas are parsed: strictly, and within limits that keep parsing linear and fast whatever a
+    /// tenant sends (each one passed is a 400 naming the limit).
+    /// </summary>
+    public static readonly SchemaParseOptions SchemaOptions = new(Strict: true, new SchemaLimits());
+
     public static readonly string[] FileTypes = ["csv", "tsv", "avro"];
     public static readonly string[] OnErrorValues = ["continue", "skip_file", "abort"];
     public static readonly string[] IngestionModes = ["batch", "stream", "both"];
@@ -145,7 +151,7 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
         Schema schema;
         try
         {
-            schema = Schema.Parse(document.Schema!.Value, SchemaParseOptions.StrictOptions);
+            schema = Schema.Parse(document.Schema!.Value, SchemaOptions);
         }
         catch (SchemaParseException e)
         {

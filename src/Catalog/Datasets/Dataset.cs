@@ -48,7 +48,7 @@ public sealed class Dataset
         LogicalKeySpace = JsonValues.GetString(d.KeySpace)!;
         FirstRowIsHeader = !JsonValues.TryGetBoolean(d.FirstRowIsHeader, out var header) || header;
         Delimiter = JsonValues.GetString(d.Delimiter) is { Length: 1 } delimiter ? delimiter[0] : FileType == FileType.Tsv ? '\t' : ',';
-        Schema = (RecordSchema)Mysimbdp.Avro.Schema.Parse(d.Schema!.Value, SchemaParseOptions.StrictOptions);
+        Schema = (RecordSchema)Mysimbdp.Avro.Schema.Parse(d.Schema!.Value, DataConfigurationValidator.SchemaOptions);
         PrimaryKey = JsonValues.GetStrings(d.PrimaryKey)!;
         PartitionKey = JsonValues.GetStrings(d.PartitionKey) ?? [PrimaryKey[0]];
         JsonValues.TryGetInteger(d.MaxFileSizeMb, out var mb);

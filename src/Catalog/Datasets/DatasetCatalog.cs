@@ -22,6 +22,12 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     private static readonly TableSchema Table = PlatformTables.Datasets;
     private readonly SemaphoreSlim _registration = new(1, 1);
 
+    /// <summary>
+    /// Datasets as last parsed, by tenant and name, with the document they were parsed from: listings and lookups
+    /// (which every request and every stream rescan makes) parse a document again only when it changed.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Tenant, string Name), (string Document, Dataset Dataset)> _parsed = new();
+
     /// <summary>Raised after a dataset is registered or replaced, so that stream consumers can follow.</summary>
     public event Action<Dataset>? Changed;
 
@@ -109,10 +115,18 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         return page.Rows.Count == 0 ? null : page.Rows[0].Get<DateTimeOffset>(Table, "created_at");
     }
 
-    private static Dataset ToDataset(object?[] row)
+    private Dataset ToDataset(object?[] row)
     {
-        using var json = JsonDocument.Parse(row.Text(Table, "document"));
-        return Dataset.From(row.Text(Table, "tenant"), row.Text(Table, "name"), json.RootElement);
+        var key = (row.Text(Table, "tenant"), row.Text(Table, "name"));
+        var document = row.Text(Table, "document");
+        if (_parsed.TryGetValue(key, out var cached) && cached.Document == document)
+        {
+            return cached.Dataset;
+        }
+
+        using var json = JsonDocument.Parse(document);
+        var parsed = (document, Dataset.From(key.Item1, key.Item2, json.RootElement));
+        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == document ? racing : parsed).Dataset;
     }
 
     public void Dispose() => _registration.Dispose();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Platform.Tests.Api;
 
@@ -248,6 +249,63 @@ public sealed class RegistrationTests : IAsyncLifetime
         var errors = Errors(body);
         Assert.True(errors.Any(e => e.Field == field && e.Rule == rule && e.Message.Contains(fragment, StringComparison.Ordinal)),
             $"expected {field}/{rule} '{fragment}', got: {string.Join(" | ", errors)}");
+    }
+
+    /// <summary>Tenant A's dataset with one more field of the given type.</summary>
+    private static JsonObject WithField(JsonNode type)
+    {
+        var dataset = DatasetA.DeepClone().AsObject();
+        dataset["schema"]!["fields"]!.AsArray().Add(new JsonObject { ["name"] = "extra", ["type"] = type });
+        return dataset;
+    }
+
+    private static JsonObject Enum(int symbols) => new()
+    {
+        ["type"] = "enum", ["name"] = "Big", ["symbols"] = new JsonArray(Enumerable.Range(0, symbols).Select(i => (JsonNode)$"S{i}").ToArray()),
+    };
+
+    [Theory]
+    [InlineData("max_symbols")]
+    [InlineData("max_depth")]
+    [InlineData("max_fields")]
+    [InlineData("max_name_length")]
+    public async Task SchemasOverASizeLimitAre400NamingTheLimit(string limit)
+    {
+        using var a = await _host.TenantAsync("client_a");
+        JsonNode nested = "int";
+        for (var i = 0; i < 40; i++)
+        {
+            nested = new JsonObject { ["type"] = "array", ["items"] = nested };
+        }
+
+        var document = limit switch
+        {
+            // 100,000 symbols is 0.9 MB, under the body limit: it once took 35 s to check.
+            "max_symbols" => WithField(Enum(100_000)),
+            "max_depth" => WithField(nested),
+            "max_fields" => WithField(new JsonObject
+            {
+                ["type"] = "record", ["name"] = "Wide",
+                ["fields"] = new JsonArray(Enumerable.Range(0, 1001).Select(i => (JsonNode)new JsonObject { ["name"] = $"f{i}", ["type"] = "int" }).ToArray()),
+            }),
+            _ => WithField(new JsonObject { ["type"] = "enum", ["name"] = new string('N', 200), ["symbols"] = new JsonArray("A") }),
+        };
+
+        var (status, body) = await PutAsync(a, "/tenants/client_a/datasets/speed_tracking", document);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(Errors(body), e => e.Field.StartsWith("schema.fields[8].type", StringComparison.Ordinal) && e.Message.Contains(limit, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ASchemaAtTheLimitsIsAcceptedAndParsedOnceForAllListings()
+    {
+        using var a = await _host.TenantAsync("client_a");
+        Assert.Equal(HttpStatusCode.Created, (await PutAsync(a, "/tenants/client_a/datasets/speed_tracking", WithField(Enum(10_000)))).Status);
+
+        var catalog = _host.Services.GetRequiredService<global::Catalog.Datasets.DatasetCatalog>();
+        var first = Assert.Single(await catalog.ListAsync("client_a", CancellationToken.None));
+        Assert.True(ReferenceEquals(first, Assert.Single(await catalog.ListAsync("client_a", CancellationToken.None))), "parsed again");
+        Assert.True(ReferenceEquals(first, await catalog.GetAsync("client_a", "speed_tracking", CancellationToken.None)), "parsed again");
     }
 
     [Fact]
