@@ -71,6 +71,7 @@ public static class PlatformTables
         new Column("rows_quarantined", DataType.BigInt),
         new Column("error", DataType.Text),
         new Column("owner", DataType.Text),
+        new Column("file_results", DataType.Text),
     ], ["tenant"], ["run_id"]);
 
     /// <summary>One row per tenant while a batch run holds it; the row's TTL is the lease, so a dead holder's lock expires.</summary>

@@ -41,7 +41,7 @@ public static class Flows
         while (true)
         {
             var run = JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/runs/{runId}")).RootElement;
-            if (run.GetProperty("status").GetString() is "succeeded" or "failed")
+            if (run.GetProperty("status").GetString() is "succeeded" or "partially_succeeded" or "failed")
             {
                 return run;
             }

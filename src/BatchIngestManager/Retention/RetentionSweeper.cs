@@ -66,7 +66,7 @@ public sealed class RetentionSweeper(
 
             foreach (var run in await runs.ListAsync(tenant.Id, ct))
             {
-                if (run.RequestedAt < cutoff && run.Status is RunStatus.Succeeded or RunStatus.Failed)
+                if (run.RequestedAt < cutoff && RunStatus.IsFinished(run.Status))
                 {
                     await runs.DeleteAsync(tenant.Id, run.RunId, ct);
                 }

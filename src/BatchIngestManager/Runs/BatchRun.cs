@@ -39,15 +39,24 @@ public sealed class BatchRun(
             error = "the run failed: " + e.Message;
         }
 
+        var results = done.Select(RunFile.From).ToList();
+        var status = RunStatus.Of(results, error);
+        if (error is null && status != RunStatus.Succeeded)
+        {
+            var failed = results.Count(f => f.Status == FileStatus.Failed);
+            error = failed > 0 ? $"{failed} of {results.Count} files failed" : null;
+        }
+
         run = run with
         {
-            Status = error is null ? RunStatus.Succeeded : RunStatus.Failed,
+            Status = status,
             FinishedAt = clock.GetUtcNow(),
             Files = done.Count,
-            RowsLoaded = done.Sum(f => f.RowsLoaded ?? 0),
-            RowsQuarantined = done.Sum(f => f.RowsQuarantined ?? 0),
+            RowsLoaded = results.Sum(f => f.RowsLoaded),
+            RowsQuarantined = results.Sum(f => f.RowsQuarantined),
             Error = error,
             Owner = null,
+            FileResults = results,
         };
         await runs.SaveAsync(run, CancellationToken.None);
         logger.IngestionEvent(IngestionEvents.RunFinished,

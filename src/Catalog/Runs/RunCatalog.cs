@@ -1,14 +1,42 @@
+using System.Text.Json;
+using Catalog.Files;
 using Coredms;
 
 namespace Catalog.Runs;
 
-/// <summary>Run states: requested (waiting), running, then succeeded or failed.</summary>
+/// <summary>
+/// Run states: requested (waiting), running, then one that says what happened: succeeded (every file loaded
+/// whole), partially_succeeded (rows loaded, but some rows or files did not), or failed (nothing loaded, or
+/// the run could not go on).
+/// </summary>
 public static class RunStatus
 {
     public const string Requested = "requested";
     public const string Running = "running";
     public const string Succeeded = "succeeded";
+    public const string PartiallySucceeded = "partially_succeeded";
     public const string Failed = "failed";
+
+    public static bool IsFinished(string status) => status is Succeeded or PartiallySucceeded or Failed;
+
+    /// <summary>The status of a run that ingested <paramref name="files"/> and stopped with <paramref name="error"/> (null when it ran through).</summary>
+    public static string Of(IReadOnlyCollection<RunFile> files, string? error)
+    {
+        var loadedAny = files.Any(f => f.RowsLoaded > 0);
+        if (error is null && files.All(f => f.Status == FileStatus.Loaded))
+        {
+            return Succeeded;
+        }
+
+        return loadedAny ? PartiallySucceeded : Failed;
+    }
+}
+
+/// <summary>One file of a run, as the run reports it.</summary>
+public sealed record RunFile(string FileId, string Dataset, string Name, string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, string? Error)
+{
+    public static RunFile From(FileRecord f) =>
+        new(f.FileId, f.Dataset, f.Name, f.Status, f.RowsRead ?? 0, f.RowsLoaded ?? 0, f.RowsQuarantined ?? 0, f.Error);
 }
 
 /// <summary>A batch run of one tenant: what started it, for which dataset (all when null), and what it did.</summary>
@@ -25,7 +53,8 @@ public sealed record RunRecord(
     long RowsLoaded = 0,
     long RowsQuarantined = 0,
     string? Error = null,
-    string? Owner = null);
+    string? Owner = null,
+    IReadOnlyList<RunFile>? FileResults = null);
 
 /// <summary>
 /// Batch runs in the catalog, and the per-tenant lock that keeps two runs of one tenant from overlapping,
@@ -63,6 +92,7 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
         row.SetValue(10, run.RowsQuarantined);
         row.SetValue(11, run.Error);
         row.SetValue(12, run.Owner);
+        row.SetValue(13, run.FileResults is null ? null : JsonSerializer.Serialize(run.FileResults, FileResultsJson));
         row.EndRow();
         await coredms.SaveSeriallyAsync(row, ct);
     }
@@ -134,9 +164,12 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
         }
     }
 
+    private static readonly JsonSerializerOptions FileResultsJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private static RunRecord ToRecord(object?[] r) => new(
         r.Text(Table, "tenant"), r.Text(Table, "run_id"), r.Get<string>(Table, "dataset"), r.Text(Table, "trigger"), r.Text(Table, "status"),
         r.Get<DateTimeOffset>(Table, "requested_at"), r.Get<DateTimeOffset?>(Table, "started_at"), r.Get<DateTimeOffset?>(Table, "finished_at"),
         r.Get<int>(Table, "files"), r.Get<long>(Table, "rows_loaded"), r.Get<long>(Table, "rows_quarantined"), r.Get<string>(Table, "error"),
-        r.Get<string>(Table, "owner"));
+        r.Get<string>(Table, "owner"),
+        r.Get<string>(Table, "file_results") is { } json ? JsonSerializer.Deserialize<List<RunFile>>(json, FileResultsJson) : null);
 }

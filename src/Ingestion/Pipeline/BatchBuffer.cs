@@ -43,6 +43,9 @@ internal sealed class BatchBuffer
 
     public long Quarantined { get; private set; }
 
+    /// <summary>Quarantined rows by rule, for the file's outcome.</summary>
+    public Dictionary<string, long> QuarantinedByRule { get; } = new(StringComparer.Ordinal);
+
     public long Loaded { get; private set; }
 
     /// <summary>Keeps the row being built; hands the batch over when it is full.</summary>
@@ -71,6 +74,7 @@ internal sealed class BatchBuffer
         q.SetInt64(7, _now);
         q.EndRow();
         Quarantined++;
+        QuarantinedByRule[problem.Rule] = QuarantinedByRule.GetValueOrDefault(problem.Rule) + 1;
         if (Quarantine.Count >= RowsPerBatch)
         {
             Flush();

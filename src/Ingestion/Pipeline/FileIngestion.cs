@@ -34,7 +34,7 @@ public sealed class FileIngestion(DataClock clock)
             var events = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, jsonLines, ct);
             return events.Outcome.Error is { } eventsError
                 ? IngestionResult.Failed(eventsError, events.Outcome.Read, events.Loaded, events.Quarantined, events.Outcome.Skipped)
-                : Done(events.Outcome, events.Loaded, events.Quarantined);
+                : Done(events.Outcome, events.Loaded, events.Quarantined, events.Rules);
         }
 
         switch (dataset.OnError)
@@ -43,7 +43,7 @@ public sealed class FileIngestion(DataClock clock)
                 var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, false, ct);
                 return all.Outcome.Error is { } error
                     ? IngestionResult.Failed(error, all.Outcome.Read, all.Loaded, all.Quarantined, all.Outcome.Skipped)
-                    : Done(all.Outcome, all.Loaded, all.Quarantined);
+                    : Done(all.Outcome, all.Loaded, all.Quarantined, all.Rules);
             default:
                 var abort = dataset.OnError == OnError.Abort;
                 var ratio = dataset.MaxErrorRatio;
@@ -57,27 +57,38 @@ public sealed class FileIngestion(DataClock clock)
 
                 if (!abort && bad > 0)
                 {
-                    return IngestionResult.Failed($"on_error skip_file: {bad} of {read} rows failed validation (see the quarantine), so nothing was loaded.",
+                    return IngestionResult.Failed($"on_error skip_file: {bad} of {read} rows failed validation ({Rules(check.Rules)}; see the quarantine), so nothing was loaded.",
                         read, 0, bad, check.Outcome.Skipped);
                 }
 
                 if (abort && bad > ratio * read)
                 {
-                    return IngestionResult.Failed($"on_error abort: {bad} of the first {read} rows ({100.0 * bad / read:F1}%) failed validation, " +
+                    return IngestionResult.Failed($"on_error abort: {bad} of the first {read} rows ({100.0 * bad / read:F1}%) failed validation ({Rules(check.Rules)}), " +
                         $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped);
                 }
 
                 var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, false, ct);
                 return load.Outcome.Error is { } loadError
                     ? IngestionResult.Failed(loadError, load.Outcome.Read, load.Loaded, bad, load.Outcome.Skipped)
-                    : Done(load.Outcome, load.Loaded, bad);
+                    : Done(load.Outcome, load.Loaded, bad, check.Rules);
         }
     }
 
-    private static IngestionResult Done(CsvRows.Outcome outcome, long loaded, long quarantined) =>
-        new(quarantined > 0 ? FileStatus.PartiallyLoaded : FileStatus.Loaded, outcome.Read, loaded, quarantined, outcome.Skipped, null);
+    /// <summary>
+    /// The outcome of a pass that ran through: loaded when no row was quarantined, partially loaded when some rows
+    /// loaded, failed (with the reasons) when rows were read and none loaded.
+    /// </summary>
+    private static IngestionResult Done(CsvRows.Outcome outcome, long loaded, long quarantined, IReadOnlyDictionary<string, long> rules) =>
+        quarantined == 0 ? new(FileStatus.Loaded, outcome.Read, loaded, 0, outcome.Skipped, null)
+        : loaded > 0 ? new(FileStatus.PartiallyLoaded, outcome.Read, loaded, quarantined, outcome.Skipped, null)
+        : IngestionResult.Failed($"No row was loaded: all {quarantined} rows failed validation ({Rules(rules)}); see the quarantine.",
+            outcome.Read, 0, quarantined, outcome.Skipped);
 
-    private async Task<(CsvRows.Outcome Outcome, long Loaded, long Quarantined)> PassAsync(Dataset dataset, string fileId, Func<Stream> open,
+    /// <summary>The rules rows were quarantined under, most frequent first: "field_count 4,990, type 10".</summary>
+    private static string Rules(IReadOnlyDictionary<string, long> rules) =>
+        string.Join(", ", rules.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).Take(5).Select(r => $"{r.Key} {r.Value:N0}"));
+
+    private async Task<(CsvRows.Outcome Outcome, long Loaded, long Quarantined, IReadOnlyDictionary<string, long> Rules)> PassAsync(Dataset dataset, string fileId, Func<Stream> open,
         IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, bool jsonLines, CancellationToken ct)
     {
         var buffer = new BatchBuffer(dataset, fileId, clock.GetUtcNow());
@@ -114,7 +125,7 @@ public sealed class FileIngestion(DataClock clock)
         }
 
         var result = await producer;
-        return (result, buffer.Loaded, buffer.Quarantined);
+        return (result, buffer.Loaded, buffer.Quarantined, buffer.QuarantinedByRule);
     }
 
     public static FieldConverter[] Converters(Dataset dataset) =>

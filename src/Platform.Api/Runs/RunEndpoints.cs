@@ -7,11 +7,12 @@ using Platform.Api.Problems;
 
 namespace Platform.Api.Runs;
 
+/// <summary>A run: what started it, what it did to each file (<c>file_results</c>), and a status that says so.</summary>
 public sealed record RunView(string RunId, string? Dataset, string Trigger, string Status, DateTimeOffset RequestedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, int Files, long RowsLoaded, long RowsQuarantined, string? Error)
+    DateTimeOffset? FinishedAt, int Files, long RowsLoaded, long RowsQuarantined, string? Error, IReadOnlyList<RunFile> FileResults)
 {
     public static RunView From(RunRecord r) => new(r.RunId, r.Dataset, r.Trigger, r.Status, r.RequestedAt, r.StartedAt, r.FinishedAt, r.Files,
-        r.RowsLoaded, r.RowsQuarantined, r.Error);
+        r.RowsLoaded, r.RowsQuarantined, r.Error, r.FileResults ?? []);
 }
 
 public sealed record RunList(IReadOnlyList<RunView> Runs);

@@ -16,6 +16,46 @@ public sealed class BatchIngestionTests : IAsyncLifetime
         quarantine.GroupBy(q => q.GetProperty("rule").GetString()!).ToDictionary(g => g.Key, g => g.Count());
 
     [Fact]
+    public async Task AFileWithNoRowLoadedFailsWithItsReasonsAndItsRunFails()
+    {
+        using var a = await _host.TenantAsync("status_a");
+        await a.RegisterAsync("status_a", Flows.DatasetA(), Flows.AgreementWithoutApp());
+        // The right columns, the wrong delimiter: every data line is one field.
+        var csv = MessyFile.Header.Replace(',', ';') + "\n" + string.Concat(Enumerable.Range(1, 5000).Select(i => $"1;{i};2026-03-01;08:00:00;50;1;car;\n"));
+        var header = MessyFile.Header + "\n" + string.Concat(Enumerable.Range(1, 5000).Select(i => $"1;{i};2026-03-01;08:00:00;50;1;car;\n"));
+        var wrongHeader = await a.UploadAsync("status_a", "speed_tracking", "semicolons.csv", Encoding.UTF8.GetBytes(csv));
+        var run = await a.IngestAndWaitAsync("status_a", "speed_tracking");
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Equal("failed", (await a.FileAsync("status_a", wrongHeader)).GetProperty("status").GetString());
+
+        var allBad = await a.UploadAsync("status_a", "speed_tracking", "all-bad.csv", Encoding.UTF8.GetBytes(header));
+        run = await a.IngestAndWaitAsync("status_a", "speed_tracking");
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        var file = await a.FileAsync("status_a", allBad);
+        Assert.Equal(("failed", 0L, 5000L), (file.GetProperty("status").GetString(), file.GetProperty("rows_loaded").GetInt64(), file.GetProperty("rows_quarantined").GetInt64()));
+        Assert.Equal("No row was loaded: all 5000 rows failed validation (field_count 5,000); see the quarantine.", file.GetProperty("error").GetString());
+        var result = Assert.Single(run.GetProperty("file_results").EnumerateArray());
+        Assert.Equal((allBad, "failed", 5000L), (result.GetProperty("file_id").GetString(), result.GetProperty("status").GetString(), result.GetProperty("rows_quarantined").GetInt64()));
+    }
+
+    [Fact]
+    public async Task ARunWithOneGoodAndOneFailedFileIsPartiallySucceededWithEachFilesCounts()
+    {
+        using var a = await _host.TenantAsync("status_b");
+        await a.RegisterAsync("status_b", Flows.DatasetA(), Flows.AgreementWithoutApp());
+        var good = await a.UploadAsync("status_b", "speed_tracking", "good.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
+        var bad = await a.UploadAsync("status_b", "speed_tracking", "bad.csv", Encoding.UTF8.GetBytes(MessyFile.Header + "\nnot,a,row\n"));
+        var run = await a.IngestAndWaitAsync("status_b", "speed_tracking");
+
+        Assert.Equal("partially_succeeded", run.GetProperty("status").GetString());
+        Assert.Equal("1 of 2 files failed", run.GetProperty("error").GetString());
+        var results = run.GetProperty("file_results").EnumerateArray().ToDictionary(f => f.GetProperty("file_id").GetString()!);
+        Assert.Equal("partially_loaded", results[good].GetProperty("status").GetString());
+        Assert.True(results[good].GetProperty("rows_loaded").GetInt64() > 0);
+        Assert.Equal(("failed", 0L, 1L), (results[bad].GetProperty("status").GetString(), results[bad].GetProperty("rows_loaded").GetInt64(), results[bad].GetProperty("rows_quarantined").GetInt64()));
+    }
+
+    [Fact]
     public async Task TheSeedTenantsRowsReadBackAsUploadedMinusTheQuarantined()
     {
         using var a = await _host.TenantAsync("client_a");
@@ -46,8 +86,9 @@ public sealed class BatchIngestionTests : IAsyncLifetime
 
         var runA = await a.IngestAndWaitAsync("client_a", "speed_tracking");
         var runB = await b.IngestAndWaitAsync("client_b", "product_reviews");
-        Assert.Equal("succeeded", runA.GetProperty("status").GetString());
-        Assert.Equal("succeeded", runB.GetProperty("status").GetString());
+        // Some rows of each were quarantined: the runs say so.
+        Assert.Equal("partially_succeeded", runA.GetProperty("status").GetString());
+        Assert.Equal("partially_loaded", Assert.Single(runA.GetProperty("file_results").EnumerateArray()).GetProperty("status").GetString());
 
         var rows = await a.AllRowsAsync("client_a", "speed_tracking");
         var expected = sent.Where(r => r[4] != "-1").ToList();
@@ -90,7 +131,7 @@ public sealed class BatchIngestionTests : IAsyncLifetime
         var fileId = await t.UploadAsync("messy", "speed_tracking", "messy.csv", MessyFile.Build());
 
         var run = await t.IngestAndWaitAsync("messy", "speed_tracking");
-        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal("partially_succeeded", run.GetProperty("status").GetString());
 
         var file = await t.FileAsync("messy", fileId);
         Assert.Equal("partially_loaded", file.GetProperty("status").GetString());
@@ -127,7 +168,7 @@ public sealed class BatchIngestionTests : IAsyncLifetime
         var fileId = await t.UploadAsync("client_a", "speed_tracking", "messy.csv", MessyFile.Build());
 
         var run = await t.IngestAndWaitAsync("client_a", "speed_tracking");
-        Assert.Equal("succeeded", run.GetProperty("status").GetString());
+        Assert.Equal("partially_succeeded", run.GetProperty("status").GetString());
 
         var file = await t.FileAsync("client_a", fileId);
         Assert.Equal(MessyFile.AfterApp.Read, file.GetProperty("rows_read").GetInt64());
