@@ -9,7 +9,7 @@ namespace Benchmarks;
 /// <summary>The platform's API as the benchmarks use it: an admin client, requests that must succeed, the tenant A set-up.</summary>
 internal static class BenchApi
 {
-    public const string AdminSecret = "bench-admin-secret";
+    public const string AdminSecret = "bench-admin-secret-0123456789abcdef";
 
     public static async Task<HttpClient> AdminClientAsync(Uri baseAddress)
     {

@@ -254,6 +254,8 @@ internal static class StreamBenchmark
 
         public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) => inner.EnsureKeyspaceAsync(keyspace, ct);
 
+        public Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default) => inner.DropKeyspaceAsync(keyspace, ct);
+
         public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) => inner.EnsureTableAsync(table, ct);
 
         public Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default) => inner.InsertIfAbsentAsync(row, ttl, ct);

@@ -27,6 +27,7 @@ public static class CatalogServiceCollectionExtensions
             .ValidateOnStart();
         services.AddCoredms(configuration, platform.CoredmsDirectory);
         services.AddSingleton<TenantCatalog>();
+        services.AddSingleton<TenantDeletion>();
         services.AddSingleton<DatasetCatalog>();
         services.AddSingleton<AgreementCatalog>();
         services.AddSingleton<FileCatalog>();

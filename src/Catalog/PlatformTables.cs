@@ -12,6 +12,7 @@ public static class PlatformTables
         new Column("id", DataType.Text),
         new Column("secret_hash", DataType.Text),
         new Column("created_at", DataType.Timestamp),
+        new Column("secret_generation", DataType.Int),
     ], ["id"]);
 
     public static readonly TableSchema Datasets = new(Ks, "datasets",

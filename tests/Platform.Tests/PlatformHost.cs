@@ -14,7 +14,7 @@ namespace Platform.Tests;
 /// </summary>
 public sealed class PlatformHost : IAsyncDisposable
 {
-    public const string AdminSecret = "admin-secret-for-tests";
+    public const string AdminSecret = "admin-secret-for-tests-0123456789abcdef";
 
     private readonly IDictionary<string, string?> _settings;
     private readonly TimeProvider? _clock;

@@ -26,6 +26,8 @@ public sealed class AgreementCatalog(ICoredms coredms, DataClock clock)
         return existed;
     }
 
+    public Task DeleteAsync(string tenant, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant], ct);
+
     public async Task<ServiceAgreement?> GetAsync(string tenant, CancellationToken ct)
     {
         var page = await coredms.SelectAsync(Table, new SelectQuery([tenant], 1), ct);

@@ -88,6 +88,22 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         }
     }
 
+    /// <summary>Removes every dataset of the tenant with its keyspaces (tables, rows and quarantine).</summary>
+    public async Task DeleteAllAsync(string tenant, CancellationToken ct)
+    {
+        var all = await ListAsync(tenant, ct);
+        foreach (var keyspace in all.Select(d => d.Keyspace).Distinct())
+        {
+            await coredms.DropKeyspaceAsync(keyspace, ct);
+        }
+
+        await coredms.DeleteAsync(Table, [tenant], ct);
+        foreach (var dataset in all)
+        {
+            _parsed.TryRemove((tenant, dataset.Name), out _);
+        }
+    }
+
     public async Task<Dataset?> GetAsync(string tenant, string name, CancellationToken ct)
     {
         var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, name], 1), ct);

@@ -144,6 +144,9 @@ public sealed class FileCatalog(ICoredms coredms)
 
     public Task DeleteAsync(string tenant, string fileId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, fileId], ct);
 
+    /// <summary>Removes the records of every file of the tenant.</summary>
+    public Task DeleteAllAsync(string tenant, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant], ct);
+
     private static void Set(RowBatch row, string column, object? value) => row.SetValue(Table.IndexOf(column), value);
 
     private static FileRecord ToRecord(object?[] r) => new(

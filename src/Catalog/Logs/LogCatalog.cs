@@ -54,6 +54,16 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
         await coredms.UpsertAsync(rows, Retention, ct);
     }
 
+    /// <summary>Removes a tenant's events, day by day over the retention.</summary>
+    public async Task DeleteTenantAsync(string tenant, CancellationToken ct)
+    {
+        var today = time.GetUtcNow().UtcDateTime.Date;
+        for (var day = 0; day <= options.Value.RetentionDays + 1; day++)
+        {
+            await coredms.DeleteAsync(Table, [tenant, Day(today.AddDays(-day))], ct);
+        }
+    }
+
     public async Task<LogPage> QueryAsync(LogQuery query, CancellationToken ct)
     {
         var who = query.Tenant is { } one ? [one] : (await tenants.ListAsync(ct)).Select(t => t.Id).Append(NoTenant).ToList();

@@ -127,6 +127,13 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
 
     public Task DeleteAsync(string tenant, string runId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, runId], ct);
 
+    /// <summary>Removes every run of the tenant and its lock.</summary>
+    public async Task DeleteAllAsync(string tenant, CancellationToken ct)
+    {
+        await coredms.DeleteAsync(Table, [tenant], ct);
+        await coredms.DeleteAsync(Locks, [tenant], ct);
+    }
+
     /// <summary>
     /// Takes the tenant's batch lock for <paramref name="lease"/>; false while another live holder has it. A lock
     /// whose holder <paramref name="isGone"/> says is gone (a killed process of this host) is taken over at once.

@@ -5,8 +5,8 @@ using Coredms;
 
 namespace Catalog.Tenants;
 
-/// <summary>A tenant as the catalog knows it.</summary>
-public sealed record Tenant(string Id, DateTimeOffset CreatedAt);
+/// <summary>A tenant as the catalog knows it; <paramref name="SecretGeneration"/> counts its secrets, and its tokens carry it.</summary>
+public sealed record Tenant(string Id, DateTimeOffset CreatedAt, int SecretGeneration);
 
 /// <summary>
 /// Tenants and their secrets. A secret is 256 random bits shown once; the catalog keeps only its SHA-256.
@@ -22,6 +22,12 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
 
     public const string IdRule = "lowercase letters, digits and '_', 1 to 32 characters";
 
+    /// <summary>Ids a tenant may not take: the admin's client id, and names that would read as the platform's own.</summary>
+    public static readonly IReadOnlySet<string> ReservedIds = new HashSet<string>(StringComparer.Ordinal) { "admin", "root", "system", "platform", "mysimbdp" };
+
+    /// <summary>Raised after a tenant was created or deleted or its secret changed, so that caches of its tokens' validity drop it.</summary>
+    public event Action<string>? SecretChanged;
+
     /// <summary>Creates the tenant; returns its secret, or null when the id is taken.</summary>
     public async Task<string?> CreateAsync(string id, CancellationToken ct)
     {
@@ -30,17 +36,43 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
         row.SetValue(0, id);
         row.SetValue(1, Hash(secret));
         row.SetValue(2, clock.GetUtcNow());
+        row.SetValue(3, 1);
         row.EndRow();
-        return await coredms.InsertIfAbsentAsync(row, null, ct) ? secret : null;
+        if (!await coredms.InsertIfAbsentAsync(row, null, ct))
+        {
+            return null;
+        }
+
+        SecretChanged?.Invoke(id);
+        return secret;
     }
 
-    /// <summary>Replaces the tenant's secret; returns the new one, or null for an unknown tenant.</summary>
+    /// <summary>
+    /// Replaces the tenant's secret and moves its secret generation on, so that tokens issued with the old secret
+    /// stop working; returns the new secret, or null for an unknown tenant.
+    /// </summary>
     public async Task<string?> RotateSecretAsync(string id, CancellationToken ct)
     {
         var secret = NewSecret();
-        var changed = await coredms.UpdateIfAsync(Table, [id], new Dictionary<string, object?> { ["secret_hash"] = Hash(secret) },
-            new Dictionary<string, object?>(), ct: ct);
-        return changed ? secret : null;
+        while (await GetAsync(id, ct) is { } tenant)
+        {
+            if (await coredms.UpdateIfAsync(Table, [id],
+                new Dictionary<string, object?> { ["secret_hash"] = Hash(secret), ["secret_generation"] = tenant.SecretGeneration + 1 },
+                new Dictionary<string, object?> { ["secret_generation"] = tenant.SecretGeneration }, ct: ct))
+            {
+                SecretChanged?.Invoke(id);
+                return secret;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Removes the tenant's row; its tokens stop working with it.</summary>
+    public async Task DeleteAsync(string id, CancellationToken ct)
+    {
+        await coredms.DeleteAsync(Table, [id], ct);
+        SecretChanged?.Invoke(id);
     }
 
     public async Task<Tenant?> GetAsync(string id, CancellationToken ct)
@@ -64,25 +96,26 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
         return tenants.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>True when the secret is the tenant's (compared in constant time).</summary>
-    public async Task<bool> VerifySecretAsync(string id, string secret, CancellationToken ct)
+    /// <summary>The tenant when the secret is its own (compared in constant time), else null.</summary>
+    public async Task<Tenant?> VerifySecretAsync(string id, string secret, CancellationToken ct)
     {
         if (!IdPattern().IsMatch(id))
         {
-            return false;
+            return null;
         }
 
         var page = await coredms.SelectAsync(Table, new SelectQuery([id], 1), ct);
         if (page.Rows.Count == 0)
         {
-            return false;
+            return null;
         }
 
         var stored = Encoding.ASCII.GetBytes(page.Rows[0].Text(Table, "secret_hash"));
-        return CryptographicOperations.FixedTimeEquals(stored, Encoding.ASCII.GetBytes(Hash(secret)));
+        return CryptographicOperations.FixedTimeEquals(stored, Encoding.ASCII.GetBytes(Hash(secret))) ? ToTenant(page.Rows[0]) : null;
     }
 
-    private static Tenant ToTenant(object?[] row) => new(row.Text(Table, "id"), row.Get<DateTimeOffset>(Table, "created_at"));
+    private static Tenant ToTenant(object?[] row) =>
+        new(row.Text(Table, "id"), row.Get<DateTimeOffset>(Table, "created_at"), row.Get<int?>(Table, "secret_generation") ?? 1);
 
     private static string NewSecret() => "mss_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

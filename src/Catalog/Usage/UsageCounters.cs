@@ -49,6 +49,9 @@ public sealed class UsageCounters(ICoredms coredms, DataClock clock)
         throw new CoredmsException($"Could not add to the usage of {tenant} after 50 attempts.");
     }
 
+    /// <summary>Removes every day of the tenant's usage.</summary>
+    public Task DeleteAsync(string tenant, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant], ct);
+
     /// <summary>Rows loaded today (UTC).</summary>
     public async Task<long> RowsLoadedTodayAsync(string tenant, CancellationToken ct)
     {

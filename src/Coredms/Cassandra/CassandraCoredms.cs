@@ -78,6 +78,16 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         return Translate("creating keyspace " + keyspace, async () => await (await SessionAsync()).QueryAsync(CassandraCql.CreateKeyspace(keyspace, _options), ct: ct));
     }
 
+    public Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default)
+    {
+        if (!KeyspaceNames.IsValidIdentifier(keyspace))
+        {
+            throw new CoredmsException($"'{keyspace}' is not a valid keyspace name.");
+        }
+
+        return Translate("dropping keyspace " + keyspace, async () => await (await SessionAsync()).QueryAsync($"DROP KEYSPACE IF EXISTS {keyspace}", ct: ct));
+    }
+
     public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) => Translate($"table {table.Keyspace}.{table.Name}", async () =>
     {
         var session = await SessionAsync();

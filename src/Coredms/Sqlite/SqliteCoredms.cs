@@ -78,6 +78,29 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
     public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) =>
         WithKeyspaceAsync(keyspace, _ => true, ct, create: true);
 
+    public async Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default)
+    {
+        if (!KeyspaceNames.IsValidIdentifier(keyspace))
+        {
+            throw new CoredmsException($"'{keyspace}' is not a valid keyspace name.");
+        }
+
+        if (_open.TryRemove(keyspace, out var open))
+        {
+            // Let the statement in progress finish; callers that already hold the keyspace then fail on the closed
+            // connection, later ones open the keyspace afresh and find it gone.
+            await open.Gate.WaitAsync(ct);
+            open.Connection.Dispose();
+            open.Gate.Release();
+        }
+
+        var path = PathOf(keyspace);
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
     public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) =>
         WithKeyspaceAsync(table.Keyspace, ks =>
         {

@@ -22,7 +22,7 @@ public static class AuthEndpoints
 
     /// <summary>Client-credentials exchange: JSON body or an OAuth2-style form post.</summary>
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(
-        HttpRequest request, TenantCatalog tenants, PlatformSecrets secrets, TokenIssuer issuer, CancellationToken ct)
+        HttpRequest request, TenantCatalog tenants, PlatformSecrets secrets, TokenIssuer issuer, LoginThrottle throttle, CancellationToken ct)
     {
         TokenRequest? body;
         if (request.HasFormContentType && request.ContentType!.Contains("urlencoded", StringComparison.OrdinalIgnoreCase))
@@ -64,25 +64,37 @@ public static class AuthEndpoints
             return Problem.Validation("token request", errors);
         }
 
-        string role;
+        var address = request.HttpContext.Connection.RemoteIpAddress?.ToString();
+        if (throttle.RetryAfter(body.ClientId!, address) is { } wait)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem.Of(StatusCodes.Status429TooManyRequests, "too-many-failed-logins", "Too many failed logins",
+                $"Too many wrong secrets for '{body.ClientId}' or from this address in the last minute; try again in {Math.Ceiling(wait.TotalSeconds)} s.");
+        }
+
+        string token;
         if (body.ClientId == TokenIssuer.AdminRole)
         {
-            role = TokenIssuer.AdminRole;
             if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(body.ClientSecret!), Encoding.UTF8.GetBytes(secrets.AdminSecret)))
             {
+                throttle.Failed(body.ClientId!, address);
                 return Unauthorized();
             }
+
+            token = issuer.Issue(body.ClientId!, TokenIssuer.AdminRole);
         }
         else
         {
-            role = TokenIssuer.TenantRole;
-            if (!await tenants.VerifySecretAsync(body.ClientId!, body.ClientSecret!, ct))
+            if (await tenants.VerifySecretAsync(body.ClientId!, body.ClientSecret!, ct) is not { } tenant)
             {
+                throttle.Failed(body.ClientId!, address);
                 return Unauthorized();
             }
+
+            token = issuer.Issue(tenant.Id, TokenIssuer.TenantRole, tenant.SecretGeneration);
         }
 
-        return TypedResults.Ok(new TokenResponse(issuer.Issue(body.ClientId!, role), "Bearer", (int)issuer.Lifetime.TotalSeconds));
+        return TypedResults.Ok(new TokenResponse(token, "Bearer", (int)issuer.Lifetime.TotalSeconds));
     }
 
     private static ProblemHttpResult Unauthorized() =>

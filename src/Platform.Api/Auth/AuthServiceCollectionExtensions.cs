@@ -16,13 +16,20 @@ public static class AuthServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<PlatformSecrets>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<TokenRevocation>();
+        services.AddSingleton<LoginThrottle>();
         services.AddScoped<TenantContext>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<TokenIssuer>((o, issuer) =>
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<TokenIssuer, TokenRevocation>((o, issuer, revocation) =>
         {
             o.MapInboundClaims = false;
             o.TokenValidationParameters = issuer.ValidationParameters();
-            o.Events = new JwtBearerEvents { OnChallenge = ChallengeAsync, OnForbidden = ForbiddenAsync };
+            o.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = revocation.OnTokenValidatedAsync,
+                OnChallenge = ChallengeAsync,
+                OnForbidden = ForbiddenAsync,
+            };
         });
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminPolicy, p => p.RequireClaim(TokenIssuer.RoleClaim, TokenIssuer.AdminRole));
@@ -36,6 +43,11 @@ public static class AuthServiceCollectionExtensions
     private static async Task ChallengeAsync(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
+        if (context.AuthenticateFailure is TokenRevokedException revoked)
+        {
+            context.ErrorDescription = revoked.Message;
+        }
+
         var challenge = context.Options.Challenge;
         if (!string.IsNullOrEmpty(context.Error))
         {

@@ -16,6 +16,12 @@ public sealed class PlatformSecrets
         Directory.CreateDirectory(home);
         if (auth.Value.AdminSecret.Length > 0)
         {
+            if (auth.Value.AdminSecret.Length < AuthOptions.MinAdminSecretLength)
+            {
+                throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions),
+                    [$"The admin secret (MYSIMBDP_ADMIN_SECRET or Auth:AdminSecret) has {auth.Value.AdminSecret.Length} characters; it needs at least {AuthOptions.MinAdminSecretLength}. Leave it unset to have one generated into {Path.GetFullPath(Path.Combine(home, "admin.secret"))}."]);
+            }
+
             AdminSecret = auth.Value.AdminSecret;
         }
         else

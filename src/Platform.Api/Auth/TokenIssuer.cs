@@ -11,6 +11,9 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
 {
     public const string RoleClaim = "role";
     public const string TenantClaim = "tenant";
+
+    /// <summary>The tenant's secret generation when the token was issued: a later secret retires the token.</summary>
+    public const string GenerationClaim = "gen";
     public const string AdminRole = "admin";
     public const string TenantRole = "tenant";
 
@@ -18,7 +21,10 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
 
     public TimeSpan Lifetime => TimeSpan.FromMinutes(options.Value.TokenLifetimeMinutes);
 
-    public string Issue(string subject, string role)
+    /// <param name="subject">The admin's client id or the tenant's id.</param>
+    /// <param name="role">admin or tenant.</param>
+    /// <param name="generation">The tenant's secret generation (tenants only).</param>
+    public string Issue(string subject, string role, int generation = 0)
     {
         var now = DateTime.UtcNow;
         var claims = new Dictionary<string, object>
@@ -30,6 +36,7 @@ public sealed class TokenIssuer(PlatformSecrets secrets, IOptions<AuthOptions> o
         if (role == TenantRole)
         {
             claims[TenantClaim] = subject;
+            claims[GenerationClaim] = generation;
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor

@@ -19,7 +19,9 @@ public static class TenantEndpoints
         var admin = app.MapGroup("/tenants").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy).WithTags("Tenants");
         admin.MapPost("", Create).WithSummary("Create a tenant (admin); the response shows its secret once.");
         admin.MapGet("", List).WithSummary("All tenants (admin).");
-        admin.MapPost("/{tenant}/secret", RotateSecret).WithSummary("Replace a tenant's secret (admin); the old one stops working.");
+        admin.MapPost("/{tenant}/secret", RotateSecret).WithSummary("Replace a tenant's secret (admin); the old one and the tokens issued with it stop working.");
+        admin.MapDelete("/{tenant}", Delete)
+            .WithSummary("Delete a tenant with its keyspaces, datasets, agreement, files, runs, usage and log (admin); ?confirm= must repeat the tenant id.");
         app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Tenants").MapGet("", Get);
     }
 
@@ -39,6 +41,11 @@ public static class TenantEndpoints
             return Problem.Validation("tenant", [new FieldError("id", "identifier", $"{(id is null ? "is required" : $"'{id}' is not a tenant id")}: {TenantCatalog.IdRule}")]);
         }
 
+        if (TenantCatalog.ReservedIds.Contains(id))
+        {
+            return Problem.Validation("tenant", [new FieldError("id", "reserved", $"'{id}' is reserved ({string.Join(", ", TenantCatalog.ReservedIds.Order())} cannot be tenant ids)")]);
+        }
+
         var secret = await tenants.CreateAsync(id, ct);
         return secret is null
             ? Problem.Conflict($"Tenant '{id}' already exists.")
@@ -50,6 +57,23 @@ public static class TenantEndpoints
 
     public static async Task<Results<Ok<TenantView>, ProblemHttpResult>> Get(TenantContext tenant, TenantCatalog tenants, CancellationToken ct) =>
         await tenants.GetAsync(tenant.Id, ct) is { } t ? TypedResults.Ok(new TenantView(t.Id, t.CreatedAt)) : Problem.NotFound($"Tenant '{tenant.Id}' does not exist.");
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string tenant, string? confirm, TenantCatalog tenants, TenantDeletion deletion, CancellationToken ct)
+    {
+        if (confirm != tenant)
+        {
+            return Problem.Validation("deletion", [new FieldError("confirm", "confirmation",
+                $"deleting a tenant removes all its data for good: repeat its id, DELETE /tenants/{tenant}?confirm={tenant}")]);
+        }
+
+        if (!TenantCatalog.IdPattern().IsMatch(tenant) || await tenants.GetAsync(tenant, ct) is null)
+        {
+            return Problem.NotFound($"Tenant '{tenant}' does not exist.");
+        }
+
+        var result = await deletion.DeleteAsync(tenant, ct);
+        return result.Deleted ? TypedResults.NoContent() : Problem.Conflict(result.Refusal!);
+    }
 
     public static async Task<Results<Ok<TenantCreated>, ProblemHttpResult>> RotateSecret(string tenant, TenantCatalog tenants, CancellationToken ct) =>
         await tenants.RotateSecretAsync(tenant, ct) is { } secret ? TypedResults.Ok(new TenantCreated(tenant, secret)) : Problem.NotFound($"Tenant '{tenant}' does not exist.");

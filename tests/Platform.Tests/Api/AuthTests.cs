@@ -266,6 +266,81 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/auth/token", new { client_id = "rotating", client_secret = fresh })).StatusCode);
     }
 
+    [Fact]
+    public async Task ATenantsTokensDieWithTheSecretTheyWereIssuedFor()
+    {
+        using var admin = await _host.AdminAsync();
+        var created = await (await admin.PostAsJsonAsync("/tenants", new { id = "revoked" })).ReadJsonAsync();
+        using var before = _host.WithToken(await _host.TokenAsync("revoked", created.GetProperty("client_secret").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await before.GetAsync("/tenants/revoked/files")).StatusCode);
+
+        var rotated = await (await admin.PostAsync("/tenants/revoked/secret", null)).ReadJsonAsync();
+        await AssertRefused(await before.GetAsync("/tenants/revoked/files"), "revoked");
+        using var after = _host.WithToken(await _host.TokenAsync("revoked", rotated.GetProperty("client_secret").GetString()!));
+        Assert.Equal(HttpStatusCode.OK, (await after.GetAsync("/tenants/revoked/files")).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailedLoginsAreThrottledPerClientIdEvenForTheRightSecret()
+    {
+        using var admin = await _host.AdminAsync();
+        var secret = (await (await admin.PostAsJsonAsync("/tenants", new { id = "guessed" })).ReadJsonAsync()).GetProperty("client_secret").GetString();
+        using var http = _host.Anonymous();
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsJsonAsync("/auth/token", new { client_id = "guessed", client_secret = "guess" + i })).StatusCode);
+        }
+
+        var refused = await http.PostAsJsonAsync("/auth/token", new { client_id = "guessed", client_secret = secret });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = PlatformHost.AdminSecret })).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailedLoginsAreThrottledPerAddressAcrossClientIds()
+    {
+        using var http = _host.Anonymous();
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsJsonAsync("/auth/token", new { client_id = "nobody_" + i, client_secret = "x" })).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await http.PostAsJsonAsync("/auth/token", new { client_id = "admin", client_secret = PlatformHost.AdminSecret })).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAdminSecretShorterThan32CharactersRefusesToStartWithTheReason()
+    {
+        var home = Directory.CreateTempSubdirectory("short-secret-").FullName;
+        var output = new System.Text.StringBuilder();
+        using var process = ChildHost.StartService("Platform.Api.dll", home, new Dictionary<string, string> { ["MYSIMBDP_ADMIN_SECRET"] = "too-short" },
+            line => { lock (output) { output.AppendLine(line); } }, "--urls", "http://127.0.0.1:0");
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "the platform started with a 9-character admin secret");
+        Assert.NotEqual(0, process.ExitCode);
+        process.WaitForExit();
+        lock (output)
+        {
+            Assert.Contains("has 9 characters; it needs at least 32", output.ToString());
+        }
+
+        Directory.Delete(home, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("admin")]
+    [InlineData("root")]
+    [InlineData("mysimbdp")]
+    public async Task ReservedTenantIdsAreRefused(string id)
+    {
+        using var admin = await _host.AdminAsync();
+        var response = await admin.PostAsJsonAsync("/tenants", new { id });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await response.ReadJsonAsync()).GetProperty("errors")[0];
+        Assert.Equal(("id", "reserved"), (error.GetProperty("field").GetString(), error.GetProperty("rule").GetString()));
+    }
+
     [Theory]
     [InlineData("UPPER")]
     [InlineData("has-dash")]

@@ -265,6 +265,22 @@ public abstract class CoredmsContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADroppedKeyspaceIsGoneWithItsRowsAndCanBeMadeAgain()
+    {
+        await Db.EnsureTableAsync(Readings);
+        await Db.UpsertAsync(Rows(Readings, [1, 1L, 2.0, "a"]), null);
+
+        await Db.DropKeyspaceAsync(Keyspace);
+        await Db.DropKeyspaceAsync(Keyspace);
+        await Assert.ThrowsAsync<CoredmsException>(() => Db.EnsureTableAsync(Readings));
+        Assert.Equal(0, await Db.SizeAsync(Keyspace));
+
+        await Db.EnsureKeyspaceAsync(Keyspace);
+        await Db.EnsureTableAsync(Readings);
+        Assert.Empty(await AllAsync(Readings, 1));
+    }
+
+    [Fact]
     public async Task SizeGrowsAsRowsArrive()
     {
         await Db.EnsureTableAsync(Readings);
