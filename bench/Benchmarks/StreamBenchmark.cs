@@ -267,6 +267,9 @@ internal static class StreamBenchmark
 
         public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default) => inner.DeleteAsync(table, keyPrefix, ct);
 
+        public Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default) =>
+            inner.DeleteIfAsync(table, primaryKey, expected, ct);
+
         public Task<long> SizeAsync(string keyspace, CancellationToken ct = default) => inner.SizeAsync(keyspace, ct);
 
         public Task<long> SweepExpiredAsync(CancellationToken ct = default) => inner.SweepExpiredAsync(ct);

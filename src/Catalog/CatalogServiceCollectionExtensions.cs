@@ -34,7 +34,8 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<StagingArea>();
         services.AddSingleton<Runs.RunCatalog>();
         services.AddSingleton<Usage.UsageMeter>();
-        services.AddSingleton<Usage.UsageCounters>();
+        services.AddSingleton<Usage.UsageLedger>();
+        services.AddSingleton<Usage.QuotaPolicy>();
         services.AddSingleton<SchemaCatalog>();
         services.AddSingleton<Logs.LogCatalog>();
         services.TryAddSingleton(TimeProvider.System);

@@ -91,7 +91,7 @@ public static class PlatformTables
         new Column("registered_at", DataType.Timestamp),
     ], ["fingerprint"]);
 
-    /// <summary>Rows loaded and quarantined per tenant and UTC day, whatever the path (files or events).</summary>
+    /// <summary>Files received and rows loaded and quarantined per tenant and UTC day, whatever the path (files or events).</summary>
     public static readonly TableSchema UsageDays = new(Ks, "usage_days",
     [
         new Column("tenant", DataType.Text),
@@ -99,7 +99,15 @@ public static class PlatformTables
         new Column("rows_loaded", DataType.BigInt),
         new Column("rows_quarantined", DataType.BigInt),
         new Column("events", DataType.BigInt),
+        new Column("files", DataType.BigInt),
     ], ["tenant"], ["day"]);
+
+    /// <summary>Bytes of a tenant's files that wait in staging (staged, being ingested, or being received).</summary>
+    public static readonly TableSchema StagedBytes = new(Ks, "staged_bytes",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("bytes", DataType.BigInt),
+    ], ["tenant"]);
 
     /// <summary>
     /// The ingestion log the admin API reads: a partition per tenant and UTC day (events without a tenant
@@ -120,7 +128,7 @@ public static class PlatformTables
         new Column("document", DataType.Text),
     ], ["tenant", "day"], ["event_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays, LogEvents];
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays, StagedBytes, LogEvents];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

@@ -49,6 +49,12 @@ public interface ICoredms
     /// </summary>
     Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default);
 
+    /// <summary>
+    /// Deletes one row only if it exists and each column in <paramref name="expected"/> holds the given value (a
+    /// lightweight transaction on Cassandra, like <see cref="UpdateIfAsync"/>). True when deleted.
+    /// </summary>
+    Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default);
+
     /// <summary>Deletes the rows whose leading primary key columns equal <paramref name="keyPrefix"/>.</summary>
     Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default);
 

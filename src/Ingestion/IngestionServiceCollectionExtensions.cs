@@ -23,6 +23,8 @@ public static class IngestionServiceCollectionExtensions
             .PostConfigure(o => o.AddSamples())
             .Validate(o => o.Apps.Values.All(a => a.Command.Length > 0), "Apps entries need a Command")
             .ValidateOnStart();
+        services.AddOptions<ClaimsOptions>().Bind(configuration.GetSection(ClaimsOptions.Section))
+            .Validate(o => o.LeaseSeconds >= 1, "Claims:LeaseSeconds must be at least 1").ValidateOnStart();
         services.TryAddSingleton<TenantAppRunner>();
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<FileIngestion>();

@@ -168,9 +168,17 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 {
                     var table = Table(delete.Keyspace, delete.Table);
                     Bind(delete.Timestamp, new ColumnSpec(table.Keyspace, table.Name, "[timestamp]", CqlType.BigInt));
-                    Restrictions(table, delete.Where, full: false);
+                    Restrictions(table, delete.Where, full: delete.IsConditional);
                     delete.Where.ToList().ForEach(w => Bind(w.Value, table.Spec(w.Column)));
                     BindKey(table, delete.Where);
+                    var conditions = delete.Conditions ?? [];
+                    Known(table, conditions.Select(c => c.Column));
+                    conditions.ToList().ForEach(c => Bind(c.Value, table.Spec(c.Column)));
+                    if (delete.IsConditional && delete.Timestamp is not null)
+                    {
+                        throw NodeException.Invalid("Cannot provide custom timestamp for conditional updates");
+                    }
+
                     break;
                 }
 
@@ -292,6 +300,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 AlterTableAdd s => AlterTable(s),
                 Insert { IfNotExists: true } s => InsertIfNotExists(s, values, run),
                 Update s when s.IfExists || s.Conditions.Count > 0 => UpdateIf(s, values, run),
+                Delete { IsConditional: true } s => DeleteIf(s, values, run),
                 SelectFrom s => Select(s, prepared.ResultColumns!, values, run),
                 _ => Mutate([(prepared.Statement, values)], run.Timestamp ?? NowMicros(), run),
             };
@@ -308,7 +317,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 throw NodeException.Invalid("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.");
             }
 
-            if (statement.Statement is Insert { IfNotExists: true } or Update { IfExists: true } or Update { Conditions.Count: > 0 })
+            if (statement.Statement is Insert { IfNotExists: true } or Update { IfExists: true } or Update { Conditions.Count: > 0 } or Delete { IsConditional: true })
             {
                 throw NodeException.Invalid("The stand-in does not run conditional batches");
             }
@@ -638,6 +647,26 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         }
 
         return Applied(table, applies, current, update.Conditions.Select(c => c.Column));
+    }
+
+    private Outcome.Rows DeleteIf(Delete delete, Dictionary<int, byte[]?> values, Execution run)
+    {
+        RequireSerial(run);
+        var table = Table(delete.Keyspace, delete.Table);
+        var current = Current(table, delete.Where, values);
+        var conditions = delete.Conditions ?? [];
+        var applies = current is not null && conditions.All(c =>
+        {
+            var expected = Stored(table.Columns[c.Column], Value(c.Value, values, c.Column));
+            var actual = current.GetValueOrDefault(c.Column);
+            return expected is null ? actual is null : actual is not null && Types.Compare(table.Columns[c.Column].Type.Type, expected, actual) == 0;
+        });
+        if (applies)
+        {
+            Remove(delete, values, NowMicros());
+        }
+
+        return Applied(table, applies, current, conditions.Select(c => c.Column));
     }
 
     private Outcome.Rows Select(SelectFrom select, IReadOnlyList<ColumnSpec> columns, Dictionary<int, byte[]?> values, Execution run)

@@ -45,7 +45,11 @@ public sealed record Insert(string? Keyspace, string Table, IReadOnlyList<string
 public sealed record Update(string? Keyspace, string Table, IReadOnlyList<(string Column, Term Value)> Set, IReadOnlyList<(string Column, Term Value)> Where,
     bool IfExists, IReadOnlyList<(string Column, Term Value)> Conditions, Term? Ttl, Term? Timestamp) : Statement;
 
-public sealed record Delete(string? Keyspace, string Table, IReadOnlyList<(string Column, Term Value)> Where, Term? Timestamp) : Statement;
+public sealed record Delete(string? Keyspace, string Table, IReadOnlyList<(string Column, Term Value)> Where, Term? Timestamp,
+    bool IfExists = false, IReadOnlyList<(string Column, Term Value)>? Conditions = null) : Statement
+{
+    public bool IsConditional => IfExists || Conditions is { Count: > 0 };
+}
 
 /// <summary>A SELECT; <see cref="Columns"/> is null for <c>*</c>.</summary>
 public sealed record SelectFrom(string? Keyspace, string Table, IReadOnlyList<string>? Columns, IReadOnlyList<(string Column, Term Value)> Where, Term? Limit)
@@ -298,7 +302,13 @@ public sealed class StatementParser
             var (keyspace, table) = QualifiedName();
             var timestamp = Using().Timestamp;
             Expect("WHERE");
-            return new Delete(keyspace, table, Equalities("AND"), timestamp);
+            var where = Equalities("AND");
+            if (!Accept("IF"))
+            {
+                return new Delete(keyspace, table, where, timestamp);
+            }
+
+            return Accept("EXISTS") ? new Delete(keyspace, table, where, timestamp, IfExists: true) : new Delete(keyspace, table, where, timestamp, Conditions: Equalities("AND"));
         }
 
         if (Accept("SELECT"))

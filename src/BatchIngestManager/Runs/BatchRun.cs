@@ -18,7 +18,7 @@ namespace BatchIngestManager.Runs;
 /// it). Stops between files once the tenant's rows-per-day quota is reached, leaving the rest staged.
 /// </summary>
 public sealed class BatchRun(
-    AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs, UsageMeter usage, StagingArea staging,
+    AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs, QuotaPolicy quotas, StagingArea staging,
     StagedFileIngestor ingestor, StagingScanner scanner, TenantAppRunner apps, IOptions<AppsOptions> options, DataClock clock, ILogger<BatchRun> logger)
 {
     public async Task<RunRecord> ExecuteAsync(RunRecord run, CancellationToken ct)
@@ -101,6 +101,24 @@ public sealed class BatchRun(
             }
         }
 
+        // The claims hold for the whole run: files wait for the app, then for the files before them.
+        var held = new System.Collections.Concurrent.ConcurrentDictionary<string, FileRecord>(claimed.ToDictionary(f => f.FileId));
+        using var keeping = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var keeper = ingestor.KeepClaimsAsync(() => held.Values.ToList(), keeping.Token);
+        try
+        {
+            return await IngestClaimedAsync(run, agreement, scope, claimed, held, done, ct);
+        }
+        finally
+        {
+            await keeping.CancelAsync();
+            await keeper;
+        }
+    }
+
+    private async Task<string?> IngestClaimedAsync(RunRecord run, ServiceAgreement agreement, Dictionary<string, Dataset> scope, List<FileRecord> claimed,
+        System.Collections.Concurrent.ConcurrentDictionary<string, FileRecord> held, List<FileRecord> done, CancellationToken ct)
+    {
         var outputs = new Dictionary<string, string?>();
         if (agreement.BatchApp is { } app)
         {
@@ -109,6 +127,7 @@ public sealed class BatchRun(
             {
                 foreach (var file in claimed)
                 {
+                    held.TryRemove(file.FileId, out _);
                     await files.ReleaseAsync(file, "not ingested: " + failure, CancellationToken.None);
                 }
 
@@ -123,16 +142,22 @@ public sealed class BatchRun(
             {
                 foreach (var rest in claimed.Skip(i))
                 {
+                    held.TryRemove(rest.FileId, out _);
                     await files.ReleaseAsync(rest, "waiting: " + reached, CancellationToken.None);
                 }
 
                 return reached;
             }
 
+            held.TryRemove(file.FileId, out _);
             if (agreement.BatchApp is not null && outputs[file.FileId] is null)
             {
                 var missing = file with { Status = FileStatus.Failed, Error = $"the batch app '{agreement.BatchApp.Name}' wrote no output for this file", FinishedAt = clock.GetUtcNow() };
-                await files.FinishAsync(missing, CancellationToken.None);
+                if (await files.FinishAsync(missing, CancellationToken.None))
+                {
+                    await quotas.FileIngestedAsync(file.Tenant, file.Bytes, 0, 0);
+                }
+
                 done.Add(missing);
                 continue;
             }
@@ -178,14 +203,13 @@ public sealed class BatchRun(
 
     private async Task<string?> QuotaReachedAsync(string tenant, CancellationToken ct)
     {
-        var rows = (await usage.MeasureAsync(tenant, ct)).RowsPerDay;
-        if (rows.Limit is not { } limit || rows.Used < limit)
+        if (await quotas.RowsLeftAsync(tenant, ct) is not { } refusal)
         {
             return null;
         }
 
         logger.IngestionEvent(IngestionEvents.QuotaExceeded, "{EventAction}: {TenantId} reached {Quota} ({Used} of {Limit}); files stay staged until the quota allows",
-            IngestionEvents.QuotaExceeded, tenant, rows.Quota, rows.Used, limit);
-        return $"rows_per_day quota reached (limit {limit}, used {rows.Used}); the remaining files stay staged";
+            IngestionEvents.QuotaExceeded, tenant, refusal.Quota, refusal.Used, refusal.Limit);
+        return refusal.Detail;
     }
 }

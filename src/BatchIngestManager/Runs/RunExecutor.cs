@@ -1,4 +1,5 @@
 using Coredms;
+using Catalog.Agreements;
 using Catalog.Files;
 using Catalog.Runs;
 using Catalog.Tenants;
@@ -9,18 +10,22 @@ using Microsoft.Extensions.Options;
 namespace BatchIngestManager.Runs;
 
 /// <summary>
-/// Executes requested runs. Each tenant's runs go one after another under the tenant's lock in the catalog
-/// (so two batch managers never run one tenant at once); up to <c>MaxParallelTenants</c> tenants run side by
-/// side. Runs requested in this process start at once; others are found by polling. On start, runs that a
+/// Executes requested runs. A tenant runs as many runs at once as its agreement's <c>concurrent_runs</c> allows (1
+/// by default, and 1 whenever it has a batch app, which works on the whole staging folder), each in a slot locked
+/// in the catalog (so two batch managers never take the same slot); up to <c>MaxParallelTenants</c> runs go side by
+/// side in all. Runs requested in this process start at once; others are found by polling. On start, runs that a
 /// killed process left "running" are marked failed and a recovery run picks up their files.
 /// </summary>
 public sealed class RunExecutor(
-    RunCatalog runs, TenantCatalog tenants, FileCatalog files, BatchRun batchRun, StagedFileIngestor ingestor, WorkerIdentity me,
+    RunCatalog runs, TenantCatalog tenants, AgreementCatalog agreements, FileCatalog files, BatchRun batchRun, StagedFileIngestor ingestor, WorkerIdentity me,
     IOptions<BatchOptions> options, DataClock clock, ILogger<RunExecutor> logger) : BackgroundService
 {
     public static readonly TimeSpan LockLease = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly Dictionary<string, Task> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tenant, int Slot), Task> _active = new();
+
+    /// <summary>The lock of one of a tenant's run slots (slot 0 is the tenant's id, as before slots).</summary>
+    private static string SlotLock(string tenant, int slot) => slot == 0 ? tenant : $"{tenant}#{slot}";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -76,32 +81,50 @@ public sealed class RunExecutor(
     {
         foreach (var tenant in await tenants.ListAsync(ct))
         {
-            lock (_active)
-            {
-                if (_active.ContainsKey(tenant.Id) || _active.Count >= options.Value.MaxParallelTenants)
-                {
-                    continue;
-                }
-            }
-
-            var requested = (await runs.ListAsync(tenant.Id, ct)).Any(r => r.Status == RunStatus.Requested);
-            if (!requested || !await runs.TryLockAsync(tenant.Id, me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
+            var waiting = (await runs.ListAsync(tenant.Id, ct)).Count(r => r.Status == RunStatus.Requested);
+            if (waiting == 0)
             {
                 continue;
             }
 
-            lock (_active)
+            var agreement = await agreements.GetAsync(tenant.Id, ct);
+            var slots = agreement?.BatchApp is null ? (int)Math.Clamp(agreement?.Quotas.ConcurrentRuns ?? 1, 1, 16) : 1;
+            for (var slot = 0; slot < slots && waiting > 0; slot++)
             {
-                _active[tenant.Id] = Task.Run(() => DrainTenantAsync(tenant.Id, ct), CancellationToken.None);
+                lock (_active)
+                {
+                    if (_active.ContainsKey((tenant.Id, slot)))
+                    {
+                        continue;
+                    }
+
+                    if (_active.Count >= options.Value.MaxParallelTenants)
+                    {
+                        return;
+                    }
+                }
+
+                if (!await runs.TryLockAsync(SlotLock(tenant.Id, slot), me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
+                {
+                    continue;
+                }
+
+                waiting--;
+                var (id, taken) = (tenant.Id, slot);
+                lock (_active)
+                {
+                    _active[(id, taken)] = Task.Run(() => DrainTenantAsync(id, taken, ct), CancellationToken.None);
+                }
             }
         }
     }
 
-    /// <summary>Runs the tenant's requested runs, oldest first, while holding (and renewing) its lock.</summary>
-    private async Task DrainTenantAsync(string tenant, CancellationToken ct)
+    /// <summary>Runs the tenant's requested runs, oldest first, while holding (and renewing) one of its slots.</summary>
+    private async Task DrainTenantAsync(string tenant, int slot, CancellationToken ct)
     {
+        var slotLock = SlotLock(tenant, slot);
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var renewing = RenewLockAsync(tenant, renewal.Token);
+        var renewing = RenewLockAsync(slotLock, renewal.Token);
         try
         {
             while (!ct.IsCancellationRequested)
@@ -129,24 +152,24 @@ public sealed class RunExecutor(
         {
             await renewal.CancelAsync();
             await renewing;
-            await runs.UnlockAsync(tenant, me.Id, CancellationToken.None);
+            await runs.UnlockAsync(slotLock, me.Id, CancellationToken.None);
             lock (_active)
             {
-                _active.Remove(tenant);
+                _active.Remove((tenant, slot));
             }
 
             Wake();
         }
     }
 
-    private async Task RenewLockAsync(string tenant, CancellationToken ct)
+    private async Task RenewLockAsync(string slotLock, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(LockLease / 3, clock);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                await runs.RenewLockAsync(tenant, me.Id, LockLease, ct);
+                await runs.RenewLockAsync(slotLock, me.Id, LockLease, ct);
             }
         }
         catch (OperationCanceledException)

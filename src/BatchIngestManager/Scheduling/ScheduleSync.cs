@@ -94,10 +94,6 @@ public sealed class ScheduledRunJob(RunCatalog runs) : IJob
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        var tenant = context.MergedJobDataMap.GetString(TenantKey)!;
-        if (!(await runs.ListAsync(tenant, cancellationToken)).Any(r => r.Status == RunStatus.Requested))
-        {
-            await runs.RequestAsync(tenant, null, "schedule", cancellationToken);
-        }
+        await runs.RequestOnceAsync(context.MergedJobDataMap.GetString(TenantKey)!, null, "schedule", cancellationToken);
     }
 }

@@ -121,6 +121,11 @@ public sealed class FileCatalog(ICoredms coredms)
             new Dictionary<string, object?> { ["lease_until"] = leaseUntil, ["rows_read"] = rowsRead },
             new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
 
+    /// <summary>Extends the claim (if this owner still holds it) without touching its progress.</summary>
+    public Task<bool> ExtendAsync(FileRecord claimed, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["lease_until"] = leaseUntil },
+            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+
     /// <summary>Records where a claimed file now is.</summary>
     public Task<bool> SetPathAsync(FileRecord claimed, CancellationToken ct) =>
         coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["path"] = claimed.Path },

@@ -68,12 +68,42 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
     /// <summary>Raised after a run is requested, so that an executor in this process starts at once.</summary>
     public event Action? Requested;
 
+    /// <summary>Most runs a tenant may have waiting (requested, not yet running).</summary>
+    public const int MaxWaiting = 10;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _requesting = new(StringComparer.Ordinal);
+
     public async Task<RunRecord> RequestAsync(string tenant, string? dataset, string trigger, CancellationToken ct)
     {
         var run = new RunRecord(tenant, Guid.CreateVersion7().ToString("N"), dataset, trigger, RunStatus.Requested, clock.GetUtcNow());
         await SaveAsync(run, ct);
         Requested?.Invoke();
         return run;
+    }
+
+    /// <summary>
+    /// Requests a run unless one already waiting covers it (a run of the same dataset, or of all datasets), which is
+    /// then returned with <c>Reused</c>; null when <see cref="MaxWaiting"/> runs wait already. Requests of one tenant
+    /// take turns in this process, so two at once do not both add a run.
+    /// </summary>
+    public async Task<(RunRecord? Run, bool Reused)> RequestOnceAsync(string tenant, string? dataset, string trigger, CancellationToken ct)
+    {
+        var turn = _requesting.GetOrAdd(tenant, _ => new SemaphoreSlim(1, 1));
+        await turn.WaitAsync(ct);
+        try
+        {
+            var waiting = (await ListAsync(tenant, ct)).Where(r => r.Status == RunStatus.Requested).ToList();
+            if (waiting.FirstOrDefault(r => r.Dataset is null || r.Dataset == dataset) is { } covering)
+            {
+                return (covering, true);
+            }
+
+            return waiting.Count >= MaxWaiting ? (null, false) : (await RequestAsync(tenant, dataset, trigger, ct), false);
+        }
+        finally
+        {
+            turn.Release();
+        }
     }
 
     public async Task SaveAsync(RunRecord run, CancellationToken ct)
@@ -162,14 +192,9 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
         coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
             new Dictionary<string, object?> { ["owner"] = owner }, lease, ct);
 
-    public async Task UnlockAsync(string tenant, string owner, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Locks, new SelectQuery([tenant], 1), ct);
-        if (page.Rows.Count == 1 && page.Rows[0][1] as string == owner)
-        {
-            await coredms.DeleteAsync(Locks, [tenant], ct);
-        }
-    }
+    /// <summary>Releases the lock if this owner still holds it (one conditional delete: a taker-over's lock stays).</summary>
+    public Task UnlockAsync(string tenant, string owner, CancellationToken ct) =>
+        coredms.DeleteIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner }, ct);
 
     private static readonly JsonSerializerOptions FileResultsJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -18,7 +18,7 @@ public sealed record TenantDeleted(bool Deleted, string? Refusal = null);
 /// a run in progress is refused: the run would write to what is being removed.
 /// </summary>
 public sealed class TenantDeletion(TenantCatalog tenants, DatasetCatalog datasets, AgreementCatalog agreements, FileCatalog files,
-    RunCatalog runs, UsageCounters usage, LogCatalog logs, StagingArea staging, ILogger<TenantDeletion> logger)
+    RunCatalog runs, UsageLedger usage, LogCatalog logs, StagingArea staging, ILogger<TenantDeletion> logger)
 {
     public async Task<TenantDeleted> DeleteAsync(string tenant, CancellationToken ct)
     {

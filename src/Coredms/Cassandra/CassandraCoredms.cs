@@ -229,6 +229,19 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         return new RowPage(rows, result.PagingState is { Length: > 0 } next ? Convert.ToBase64String(next) : null);
     });
 
+    public Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected,
+        CancellationToken ct = default) => Translate($"a conditional delete from {table.Name}", async () =>
+    {
+        var session = await SessionAsync();
+        var conditions = expected.Keys.ToList();
+        var condition = RowBatch.OfColumns(table, expected);
+        var values = KeyValues(table, primaryKey)
+            .Concat(conditions.Select(c => CassandraCql.ToCql(table.Columns[table.IndexOf(c)].Type, condition.GetValue(0, table.IndexOf(c)))))
+            .ToList();
+        var result = await session.ExecuteAsync(CassandraCql.DeleteIf(table, conditions), values, idempotent: false, ct: ct);
+        return result.Applied;
+    });
+
     public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default) => Translate($"deleting from {table.Name}", async () =>
     {
         var session = await SessionAsync();

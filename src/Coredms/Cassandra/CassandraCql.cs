@@ -73,6 +73,11 @@ public static class CassandraCql
 
     public static string Delete(TableSchema table, int prefix) => $"DELETE FROM {Qualified(table)} WHERE {Where(table.PrimaryKey.Take(prefix))}";
 
+    /// <summary>A conditional delete of one row: IF each expected column holds its value, or IF EXISTS when nothing is expected.</summary>
+    public static string DeleteIf(TableSchema table, IReadOnlyCollection<string> expected) =>
+        $"DELETE FROM {Qualified(table)} WHERE {Where(table.PrimaryKey)} IF "
+        + (expected.Count == 0 ? "EXISTS" : string.Join(" AND ", expected.Select(c => Quote(c) + " = ?")));
+
     private static string Where(IEnumerable<string> columns) => string.Join(" AND ", columns.Select(c => Quote(c) + " = ?"));
 
     /// <summary>A coredms value (as <see cref="RowBatch.GetValue"/> gives it) as the CQL value its column takes.</summary>

@@ -75,6 +75,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
     }
 
+    /// <summary>Statements the keyspace's connection has cached (for tests).</summary>
+    internal int CachedStatements(string keyspace) => Open(keyspace, create: false).Connection.CachedStatements;
+
     public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) =>
         WithKeyspaceAsync(keyspace, _ => true, ct, create: true);
 
@@ -186,13 +189,16 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         var condition = RowBatch.OfColumns(table, expected);
         return WithKeyspaceAsync(table.Keyspace, ks =>
         {
+            // Every value is bound, the expiry too: statements are cached by their text, so a literal would make each one new.
             var sql = new StringBuilder("UPDATE ").Append(SqliteSql.Quote(table.Name)).Append(" SET ");
             var p = 2;
             sql.AppendJoin(", ", changes.Keys.Select(c => $"{SqliteSql.Quote(c)} = ?{p++}"));
-            if (ttl is { } t)
+            var expiresAt = ttl is null ? 0 : p++;
+            if (ttl is not null)
             {
-                sql.Append(", ").Append(SqliteSql.Expires).Append(" = ").Append(Now + (long)t.TotalMilliseconds);
+                sql.Append(", ").Append(SqliteSql.Expires).Append(" = ?").Append(expiresAt);
             }
+
             sql.Append(" WHERE (").Append(SqliteSql.Expires).Append(" IS NULL OR ").Append(SqliteSql.Expires).Append(" > ?1) AND ")
                 .Append(SqliteSql.KeyCondition(table, table.PrimaryKey.Count, p));
             p += table.PrimaryKey.Count;
@@ -207,6 +213,12 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             foreach (var column in changes.Keys)
             {
                 Bind(update, p++, set, 0, table.IndexOf(column));
+            }
+
+            if (ttl is { } t)
+            {
+                update.BindInt64(expiresAt, Now + (long)t.TotalMilliseconds);
+                p++;
             }
 
             BindKey(update, p, key, 0, table.PrimaryKey.Count);
@@ -270,6 +282,35 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
             select.Reset();
             return new RowPage(rows, next);
+        }, ct);
+    }
+
+    public Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default)
+    {
+        var key = RowBatch.OfKey(table, primaryKey);
+        var condition = RowBatch.OfColumns(table, expected);
+        return WithKeyspaceAsync(table.Keyspace, ks =>
+        {
+            var sql = new StringBuilder("DELETE FROM ").Append(SqliteSql.Quote(table.Name)).Append(" WHERE (")
+                .Append(SqliteSql.Expires).Append(" IS NULL OR ").Append(SqliteSql.Expires).Append(" > ?1) AND ")
+                .Append(SqliteSql.KeyCondition(table, table.PrimaryKey.Count, 2));
+            var p = 2 + table.PrimaryKey.Count;
+            foreach (var column in expected.Keys)
+            {
+                sql.Append(" AND ").Append(SqliteSql.Quote(column)).Append(" IS ?").Append(p++);
+            }
+
+            var delete = ks.Connection.Prepare(sql.ToString());
+            delete.BindInt64(1, Now);
+            BindKey(delete, 2, key, 0, table.PrimaryKey.Count);
+            p = 2 + table.PrimaryKey.Count;
+            foreach (var column in expected.Keys)
+            {
+                Bind(delete, p++, condition, 0, table.IndexOf(column));
+            }
+
+            delete.Run();
+            return ks.Connection.Changes == 1;
         }, ct);
     }
 

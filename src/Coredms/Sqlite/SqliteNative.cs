@@ -71,6 +71,9 @@ internal sealed class SqliteConnection : IDisposable
 
     public int Changes => raw.sqlite3_changes(_db);
 
+    /// <summary>Statements prepared and kept so far (tests check that no call makes a new one each time).</summary>
+    internal int CachedStatements => _statements.Count;
+
     internal void Check(int rc, string context)
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE))

@@ -83,6 +83,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
                     $"the record is longer than {DelimitedReader.MaxRecordBytes} bytes; reading resumed at the next line"),
                 DelimitedProblem.UnterminatedQuote => RowProblem.Line(ProblemRules.UnterminatedQuote,
                     $"a quoted field opened on this line is not closed before the end of the file or within {DelimitedReader.MaxRecordBytes} bytes; reading resumed at the next line"),
+                _ when record.Content.IndexOf((byte)0) >= 0 => RowProblem.Line(ProblemRules.Encoding, "the line has a NUL byte: binary data, not text"),
                 _ when record.FieldCount != expectedFields => FieldCountProblem(record, header, expectedFields),
                 _ => Convert(record, fieldOfColumn, buffer),
             };

@@ -14,11 +14,10 @@ namespace Ingestion.Pipeline;
 /// loaded, partially_loaded or failed with its counts. A crash anywhere leaves the file claimable again; its
 /// rows are upserts, so ingesting it again from the start gives the same table and exact counts.
 /// </summary>
-public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, ICoredms coredms, FileIngestion ingestion, UsageCounters counters,
-    DataClock clock, WorkerIdentity me, ILogger<StagedFileIngestor> logger)
+public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, ICoredms coredms, FileIngestion ingestion, QuotaPolicy quotas,
+    DataClock clock, WorkerIdentity me, Microsoft.Extensions.Options.IOptions<ClaimsOptions> claims, ILogger<StagedFileIngestor> logger)
 {
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
-    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(5);
+    private TimeSpan Lease => claims.Value.Lease;
 
     /// <summary>True when a file can be claimed now: staged, or processing under an owner that is gone.</summary>
     public bool IsClaimable(FileRecord file) => file.Status == FileStatus.Staged
@@ -87,7 +86,7 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
             return finished;
         }
 
-        await counters.AddAsync(finished.Tenant, finished.RowsLoaded ?? 0, finished.RowsQuarantined ?? 0, 0, CancellationToken.None);
+        await quotas.FileIngestedAsync(finished.Tenant, finished.Bytes, finished.RowsLoaded ?? 0, finished.RowsQuarantined ?? 0);
         Report(finished, clock.GetUtcNow() - started);
         return finished;
     }
@@ -120,7 +119,7 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
 
     private async Task RenewAsync(FileRecord claimed, Func<long> rowsRead, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(RenewEvery, clock);
+        using var timer = new PeriodicTimer(claims.Value.RenewEvery, clock);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
@@ -129,6 +128,28 @@ public sealed class StagedFileIngestor(FileCatalog files, StagingArea staging, I
                 {
                     logger.LogWarning("Lost the claim on {TenantId}/{Dataset} file {FileId}", claimed.Tenant, claimed.Dataset, claimed.FileId);
                     return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Keeps the claims on files a run holds but is not ingesting yet (its app runs, or files before them do) until
+    /// <paramref name="ct"/> ends; a file being ingested renews its own claim.
+    /// </summary>
+    public async Task KeepClaimsAsync(Func<IReadOnlyCollection<FileRecord>> held, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(claims.Value.RenewEvery, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                foreach (var file in held())
+                {
+                    await files.ExtendAsync(file, clock.GetUtcNow() + Lease, ct);
                 }
             }
         }

@@ -32,7 +32,7 @@ public sealed record StagingScan(IReadOnlyList<WaitingFile> Files, bool Awaiting
 /// </para>
 /// </summary>
 public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCatalog agreements, FileCatalog files, StagingArea staging,
-    DataClock clock, ILogger<StagingScanner> logger)
+    Catalog.Usage.QuotaPolicy quotas, DataClock clock, ILogger<StagingScanner> logger)
 {
     /// <summary>
     /// How long a file named like an upload (<c>{file_id}__…</c>) may wait for its record before it is taken as
@@ -141,6 +141,7 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
                     // An upload that the tenant's stream app rewrote from in/ to out/: the rewritten file is the one to ingest.
                     var moved = known with { Path = relative, Bytes = Length(path) ?? known.Bytes };
                     await files.SaveAsync(moved, ct);
+                    await quotas.FileArrivedAsync(tenant, moved.Bytes - known.Bytes);
                     return (moved, false);
                 }
 
@@ -199,6 +200,11 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
             problem is null ? FileStatus.Staged : FileStatus.Failed, Length(target) ?? 0, now,
             FinishedAt: problem is null ? null : now, Error: problem is null ? null : $"dataset '{dataset.Name}' {problem}");
         await files.SaveAsync(record, ct);
+        if (record.Status == FileStatus.Staged)
+        {
+            await quotas.FileArrivedAsync(tenant, record.Bytes);
+        }
+
         logger.IngestionEvent(IngestionEvents.FileStaged, "{EventAction}: {TenantId}/{Dataset} file {FileId} ({Bytes} bytes) as {FileName}, found in {Folder}",
             IngestionEvents.FileStaged, tenant, dataset.Name, id, record.Bytes, name, staging.Relative(tenant, Path.GetDirectoryName(path)!));
         if (problem is not null)

@@ -23,7 +23,7 @@ public static class EventEndpoints
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).");
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, AgreementCatalog agreements, UsageCounters usage, EventRateLimiter limiter, EventIngestion ingestion,
+        DatasetCatalog datasets, AgreementCatalog agreements, QuotaPolicy quotas, EventRateLimiter limiter, EventIngestion ingestion,
         IOptions<StreamOptions> options, ILogger<EventIngestion> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
@@ -39,7 +39,7 @@ public static class EventEndpoints
 
         if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
         {
-            return Problem.Conflict($"Tenant '{tenant.Id}' has no service agreement, so retention is unknown: PUT /tenants/{tenant.Id}/agreement first.");
+            return AgreementProblems.Missing(tenant.Id);
         }
 
         var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
@@ -78,10 +78,10 @@ public static class EventEndpoints
                     $"Tenant '{tenant.Id}' may send {perSecond} events per second; these {events} fit in {decision.RetryAfter.TotalSeconds:0.###} s. Nothing of this request was taken.");
             }
 
-            if (agreement.Quotas.RowsPerDay is { } rowsPerDay && await usage.RowsLoadedTodayAsync(tenant.Id, ct) is var used && used >= rowsPerDay)
+            var (reserved, refusal) = await quotas.ReserveEventsAsync(tenant.Id, events, ct);
+            if (refusal is not null)
             {
-                return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, new QuotaUsage("rows_per_day", rowsPerDay, used), used,
-                    $"Tenant '{tenant.Id}' has loaded {used} rows today, its rows_per_day limit is {rowsPerDay}; events are refused until tomorrow (UTC).");
+                return QuotaProblems.Exceeded(http, logger, tenant.Id, refusal);
             }
 
             EventsResult result;
@@ -91,12 +91,23 @@ public static class EventEndpoints
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
+                await quotas.SettleEventsAsync(tenant.Id, reserved, 0, 0, 0);
                 logger.LogError(e, "Events for {TenantId}/{Dataset} could not be streamed", tenant.Id, name);
                 http.Response.Headers.RetryAfter = "5";
                 return Problem.Of(StatusCodes.Status503ServiceUnavailable, "stream-unavailable", "Stream unavailable",
                     "The stream transport did not take the events. Send the request again: events are upserts by primary key, so those already taken are not doubled.");
             }
 
+            // Stored: the answer is 202 whatever happens to the count now (it waits its turn rather than give up; only a
+            // store that cannot be written at all leaves it short, which the log says).
+            try
+            {
+                await quotas.SettleEventsAsync(tenant.Id, reserved, result.Result.RowsLoaded, result.Result.RowsQuarantined, result.Result.RowsRead);
+            }
+            catch (Coredms.CoredmsException e)
+            {
+                logger.LogError(e, "Events request {RequestId} of {TenantId} is stored but could not be counted in the usage", result.RequestId, tenant.Id);
+            }
             var r = result.Result;
             return TypedResults.Accepted((string?)null, new EventsAccepted(result.RequestId, r.RowsLoaded, r.RowsQuarantined, r.RowsSkipped, result.Examples));
         }

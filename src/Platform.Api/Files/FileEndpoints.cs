@@ -37,16 +37,16 @@ public static class FileEndpoints
     }
 
     public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> Upload(string name, HttpRequest request, TenantContext tenant,
-        DatasetCatalog datasets, UploadReceiver receiver, UsageMeter meter, ILogger<UploadReceiver> logger, CancellationToken ct)
+        DatasetCatalog datasets, UploadReceiver receiver, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
         return dataset is null
             ? Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.")
-            : await ReceiveAsync(request, dataset, receiver, meter, logger, ct);
+            : await ReceiveAsync(request, dataset, receiver, quotas, logger, ct);
     }
 
     public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> UploadToDefault(HttpRequest request, TenantContext tenant,
-        DatasetCatalog datasets, UploadReceiver receiver, UsageMeter meter, ILogger<UploadReceiver> logger, CancellationToken ct)
+        DatasetCatalog datasets, UploadReceiver receiver, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var all = await datasets.ListAsync(tenant.Id, ct);
         var dataset = Dataset.OnlyOrDefault(all);
@@ -58,53 +58,45 @@ public static class FileEndpoints
                     $"upload to /tenants/{tenant.Id}/datasets/{{name}}/files, or mark one with \"default\": true.");
         }
 
-        return await ReceiveAsync(request, dataset, receiver, meter, logger, ct);
+        return await ReceiveAsync(request, dataset, receiver, quotas, logger, ct);
     }
 
-    /// <summary>Checks the tenant's file and storage quotas before and after receiving, then stages the file.</summary>
+    /// <summary>
+    /// Reserves the file's quotas before its body is read (its declared length, or the dataset's largest file), then
+    /// receives it, stages it and settles the reservation to its real size; a refusal or a failure gives it back.
+    /// </summary>
     private static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> ReceiveAsync(
-        HttpRequest request, Dataset dataset, UploadReceiver receiver, UsageMeter meter, ILogger logger, CancellationToken ct)
+        HttpRequest request, Dataset dataset, UploadReceiver receiver, QuotaPolicy quotas, ILogger logger, CancellationToken ct)
     {
-        var usage = await meter.MeasureAsync(dataset.Tenant, ct);
-        if (usage.FilesPerDay.IsExceededBy(1))
+        var expected = Math.Min(request.ContentLength ?? dataset.MaxFileBytes, dataset.MaxFileBytes + (64 * 1024));
+        var (reservation, refusal) = await quotas.ReserveUploadAsync(dataset.Tenant, expected, ct);
+        if (refusal is not null)
         {
-            return QuotaProblems.Exceeded(request.HttpContext, logger, dataset.Tenant, StatusCodes.Status429TooManyRequests, usage.FilesPerDay, usage.FilesPerDay.Used,
-                $"Tenant '{dataset.Tenant}' has uploaded {usage.FilesPerDay.Used} files today, its files_per_day limit is {usage.FilesPerDay.Limit}; try again tomorrow (UTC).");
+            return QuotaProblems.Exceeded(request.HttpContext, logger, dataset.Tenant, refusal);
         }
 
-        if (StorageProblem(request.HttpContext, logger, dataset.Tenant, usage, request.ContentLength ?? 0) is { } early)
+        var settled = false;
+        try
         {
-            return early;
-        }
+            var (received, problem) = await receiver.ReceiveToTempAsync(request, dataset, reservation, ct);
+            if (received is null)
+            {
+                return problem!;
+            }
 
-        var (received, problem) = await receiver.ReceiveToTempAsync(request, dataset, ct);
-        if (received is null)
+            var staged = await receiver.StageAsync(received, dataset);
+            await quotas.SettleUploadAsync(reservation!, staged.Bytes);
+            settled = true;
+            return TypedResults.Accepted($"/tenants/{staged.Tenant}/files/{staged.FileId}",
+                new UploadResponse(staged.FileId, staged.Dataset, staged.Name, staged.Status, staged.Bytes));
+        }
+        finally
         {
-            return problem!;
+            if (!settled)
+            {
+                await quotas.ReleaseUploadAsync(reservation!);
+            }
         }
-
-        if (StorageProblem(request.HttpContext, logger, dataset.Tenant, usage, received.Bytes) is { } late)
-        {
-            File.Delete(received.TempPath);
-            return late;
-        }
-
-        var staged = await receiver.StageAsync(received, dataset);
-        var f = staged.File!;
-        return TypedResults.Accepted($"/tenants/{f.Tenant}/files/{f.FileId}", new UploadResponse(f.FileId, f.Dataset, f.Name, f.Status, f.Bytes));
-    }
-
-    private static ProblemHttpResult? StorageProblem(HttpContext http, ILogger logger, string tenant, TenantUsage usage, long incoming)
-    {
-        var storage = usage.StorageMb;
-        var usedBytes = usage.StorageBytes + usage.StagedBytes;
-        if (storage.Limit is not { } limitMb || usedBytes + incoming <= limitMb * 1024 * 1024)
-        {
-            return null;
-        }
-
-        return QuotaProblems.Exceeded(http, logger, tenant, StatusCodes.Status413PayloadTooLarge, storage, (usedBytes + incoming) / (1024 * 1024),
-            $"Storing this file would bring tenant '{tenant}' to {(usedBytes + incoming) / (1024 * 1024)} MB, over its storage_mb limit of {limitMb} MB.");
     }
 
     public static async Task<Ok<FileList>> List(TenantContext tenant, FileCatalog files, string? status, string? dataset, int? limit, CancellationToken ct)

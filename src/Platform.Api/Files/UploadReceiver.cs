@@ -1,6 +1,7 @@
 using Coredms;
 using Catalog.Datasets;
 using Catalog.Files;
+using Catalog.Usage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
@@ -8,9 +9,6 @@ using IngestionLog;
 using Platform.Api.Problems;
 
 namespace Platform.Api.Files;
-
-/// <summary>The outcome of receiving an upload: the staged file, or the problem that stopped it.</summary>
-public sealed record ReceivedUpload(FileRecord? File, ProblemHttpResult? Problem);
 
 /// <summary>A complete upload in <c>.incoming/</c>, not yet staged: the caller stages it or deletes it.</summary>
 public sealed record ReceivedFile(string TempPath, string FileId, string Name, long Bytes);
@@ -21,20 +19,16 @@ public sealed record ReceivedFile(string TempPath, string FileId, string Name, l
 /// oversized file is cut off as soon as it passes the limit. Only a complete file is renamed into
 /// <c>in/{dataset}/</c> and recorded; anything else leaves nothing behind.
 /// </summary>
-public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataClock clock, ILogger<UploadReceiver> logger)
+public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataClock clock, Ingestion.Claims.WorkerIdentity me, ILogger<UploadReceiver> logger)
 {
-    private const int SniffBytes = 8 * 1024;
     private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();
 
-    /// <summary>Receives and stages the upload.</summary>
-    public async Task<ReceivedUpload> ReceiveAsync(HttpRequest request, Dataset dataset, CancellationToken ct)
-    {
-        var (received, problem) = await ReceiveToTempAsync(request, dataset, ct);
-        return received is null ? Fail(problem!) : await StageAsync(received, dataset);
-    }
-
-    /// <summary>Receives the upload into <c>.incoming/</c> (nothing is left there when it fails).</summary>
-    public async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveToTempAsync(HttpRequest request, Dataset dataset, CancellationToken ct)
+    /// <summary>
+    /// Receives the upload into <c>.incoming/</c> (nothing is left there when it fails). While it is received its
+    /// file is named <c>{file_id}.{reservation}.part</c> (see <see cref="PartFile"/>), so that a process killed
+    /// mid-upload leaves a file that says which quota reservation to give back.
+    /// </summary>
+    public async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveToTempAsync(HttpRequest request, Dataset dataset, UploadReservation? reservation, CancellationToken ct)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
             || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -50,6 +44,7 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
         }
 
         var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
+        (ReceivedFile? File, ProblemHttpResult? Problem) received = (null, null);
         MultipartSection? section;
         while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
         {
@@ -60,6 +55,14 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
                 continue;
             }
 
+            if (received.File is not null)
+            {
+                // A second file in one request: refused whole rather than one of them dropped unsaid.
+                File.Delete(received.File.TempPath);
+                return (null, Problem.Validation("upload", [new FieldError("file", "single",
+                    "the request has more than one 'file' part; upload one file per request")]));
+            }
+
             var original = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
             var name = FileNames.Sanitize(original);
             if (TypeProblem(dataset, name) is { } typeProblem)
@@ -67,17 +70,24 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
                 return (null, typeProblem);
             }
 
-            return await ReceiveBodyAsync(section.Body, dataset, name, ct);
+            received = await ReceiveBodyAsync(section.Body, dataset, name, reservation, ct);
+            if (received.File is null)
+            {
+                return received;
+            }
         }
 
-        return (null, Problem.Validation("upload", [new FieldError("file", "required", "is required: a multipart field named 'file' with the file's content")]));
+        return received.File is not null
+            ? received
+            : (null, Problem.Validation("upload", [new FieldError("file", "required", "is required: a multipart field named 'file' with the file's content")]));
     }
 
-    private async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveBodyAsync(Stream body, Dataset dataset, string name, CancellationToken ct)
+    private async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveBodyAsync(Stream body, Dataset dataset, string name,
+        UploadReservation? reservation, CancellationToken ct)
     {
         var fileId = FileCatalog.NewId();
         Directory.CreateDirectory(staging.Incoming(dataset.Tenant));
-        var temp = Path.Combine(staging.Incoming(dataset.Tenant), fileId + ".part");
+        var temp = Path.Combine(staging.Incoming(dataset.Tenant), new PartFile(fileId, reservation?.Day, reservation?.Bytes ?? 0, me.Id).Name);
         var kept = false;
         try
         {
@@ -88,9 +98,10 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
                 int read;
                 while ((read = await body.ReadAsync(buffer, ct)) > 0)
                 {
-                    if (bytes == 0 && ContentProblem(dataset, buffer.AsSpan(0, Math.Min(read, SniffBytes))) is { } contentProblem)
+                    if (dataset.FileType != FileType.Avro && buffer.AsSpan(0, read).IndexOf((byte)0) is >= 0 and var at)
                     {
-                        return (null, contentProblem);
+                        return (null, Problem.UnsupportedMediaType(
+                            $"The file has a NUL byte at offset {bytes + at}, so it is not CSV/TSV text (compressed or binary files are not accepted)."));
                     }
 
                     bytes += read;
@@ -111,6 +122,11 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
                 return (null, Problem.Validation("upload", [new FieldError("file", "not_empty", "the file is empty")]));
             }
 
+            if (dataset.FileType == FileType.Avro && !StartsWithAvroMagic(temp))
+            {
+                return (null, Problem.UnsupportedMediaType("The file is not an Avro object container file (it does not start with 'Obj\\x01')."));
+            }
+
             kept = true;
             return (new ReceivedFile(temp, fileId, name, bytes), null);
         }
@@ -124,7 +140,7 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
     }
 
     /// <summary>Renames a received file into <c>in/{dataset}/</c> and records it as staged; deletes it if that fails.</summary>
-    public async Task<ReceivedUpload> StageAsync(ReceivedFile received, Dataset dataset)
+    public async Task<FileRecord> StageAsync(ReceivedFile received, Dataset dataset)
     {
         var tenant = dataset.Tenant;
         var folder = staging.In(tenant, dataset.Name);
@@ -137,7 +153,7 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
             await files.SaveAsync(record, CancellationToken.None);
             logger.IngestionEvent(IngestionEvents.FileStaged, "{EventAction}: {TenantId}/{Dataset} file {FileId} ({Bytes} bytes) as {FileName}",
                 IngestionEvents.FileStaged, tenant, dataset.Name, received.FileId, received.Bytes, received.Name);
-            return new ReceivedUpload(record, null);
+            return record;
         }
         catch
         {
@@ -150,19 +166,38 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
     private static ProblemHttpResult? TypeProblem(Dataset dataset, string name) =>
         FileNames.TypeProblem(dataset.FileType, name) is { } problem ? Problem.UnsupportedMediaType($"Dataset '{dataset.Name}' {problem}.") : null;
 
-    private static ProblemHttpResult? ContentProblem(Dataset dataset, ReadOnlySpan<byte> head)
+    private static bool StartsWithAvroMagic(string path)
     {
-        if (dataset.FileType == FileType.Avro)
-        {
-            return head.StartsWith(AvroMagic) ? null : Problem.UnsupportedMediaType("The file is not an Avro object container file (it does not start with 'Obj\\x01').");
-        }
-
-        return head.Contains((byte)0) ? Problem.UnsupportedMediaType("The file contains NUL bytes, so it is not CSV/TSV text (compressed or binary files are not accepted).") : null;
+        Span<byte> head = stackalloc byte[4];
+        using var file = File.OpenRead(path);
+        return file.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && head.SequenceEqual(AvroMagic);
     }
 
     private static ProblemHttpResult TooLarge(Dataset dataset, long bytes) => Problem.TooLarge(
         $"The file is larger than dataset '{dataset.Name}' accepts (max_file_size_mb {dataset.MaxFileBytes / (1024 * 1024)}).",
         new Dictionary<string, object?> { ["quota"] = "max_file_size_mb", ["limit"] = dataset.MaxFileBytes, ["usage"] = bytes });
 
-    private static ReceivedUpload Fail(ProblemHttpResult problem) => new(null, problem);
+}
+
+/// <summary>
+/// The name of an upload being received: <c>{file_id}.{yyyyMMdd}.{reserved bytes}.{owner}.part</c> (owner: the
+/// receiving process, as <see cref="Ingestion.Claims.WorkerIdentity"/> names it with ':' as '~'). From it, a
+/// leftover's quota reservation can be given back once its process is known to be gone.
+/// </summary>
+public sealed record PartFile(string FileId, DateOnly? Day, long Bytes, string Owner)
+{
+    public string Name => $"{FileId}.{Day?.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) ?? "0"}.{Bytes}.{Owner.Replace(':', '~')}.part";
+
+    /// <summary>The parts of a leftover's name, or null when it is not one the platform made.</summary>
+    public static PartFile? Parse(string name)
+    {
+        var parts = name.Split('.', 5);
+        if (parts is not [var id, var day, var bytes, var owner, "part"] || !long.TryParse(bytes, System.Globalization.CultureInfo.InvariantCulture, out var reserved))
+        {
+            return null;
+        }
+
+        DateOnly? reservedDay = DateOnly.TryParseExact(day, "yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var d) ? d : null;
+        return new PartFile(id, reservedDay, reserved, owner.Replace('~', ':'));
+    }
 }

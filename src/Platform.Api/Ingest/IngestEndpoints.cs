@@ -10,7 +10,8 @@ using Platform.Api.Problems;
 
 namespace Platform.Api.Ingest;
 
-public sealed record RunRequested(string RunId, string Status, string Dataset);
+/// <summary>A requested run; <c>reused</c> when a run already waiting covers the dataset (its id is returned).</summary>
+public sealed record RunRequested(string RunId, string Status, string Dataset, bool Reused);
 
 public sealed record ValidationResult(string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, long RowsSkipped, string? Error,
     IReadOnlyList<ProblemSummary> Problems);
@@ -25,34 +26,36 @@ public static class IngestEndpoints
             .WithSummary("Dry run on a sample file (multipart 'file'): loads nothing, reports what ingestion would do, with counts and examples per problem.");
     }
 
+    /// <summary>
+    /// Requests a run of the dataset, or answers with the one already waiting that covers it. Runs wait in a queue of
+    /// at most <see cref="RunCatalog.MaxWaiting"/> per tenant and start as the tenant's concurrent_runs allow.
+    /// </summary>
     public static async Task<Results<Accepted<RunRequested>, ProblemHttpResult>> IngestNow(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, AgreementCatalog agreements, RunCatalog runs, UsageMeter meter, ILogger<RunRequested> logger, CancellationToken ct)
+        DatasetCatalog datasets, AgreementCatalog agreements, RunCatalog runs, QuotaPolicy quotas, ILogger<RunRequested> logger, CancellationToken ct)
     {
         if (await datasets.GetAsync(tenant.Id, name, ct) is null)
         {
             return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
         }
 
-        if (await agreements.GetAsync(tenant.Id, ct) is null)
+        if (await AgreementProblems.MissingAsync(agreements, tenant.Id, ct) is { } missing)
         {
-            return Problem.Conflict($"Tenant '{tenant.Id}' has no service agreement, so retention is unknown: PUT /tenants/{tenant.Id}/agreement first.");
+            return missing;
         }
 
-        var usage = await meter.MeasureAsync(tenant.Id, ct);
-        if (usage.ConcurrentRuns.IsExceededBy(1))
+        if (await quotas.RowsLeftAsync(tenant.Id, ct) is { } refusal)
         {
-            return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, usage.ConcurrentRuns, usage.ConcurrentRuns.Used,
-                $"Tenant '{tenant.Id}' already has {usage.ConcurrentRuns.Used} run(s) requested or running (concurrent_runs limit {usage.ConcurrentRuns.Limit}); wait for it to finish.");
+            return QuotaProblems.Exceeded(http, logger, tenant.Id, refusal);
         }
 
-        if (usage.RowsPerDay.IsExceededBy(1))
+        var (run, reused) = await runs.RequestOnceAsync(tenant.Id, name, "manual", ct);
+        if (run is null)
         {
-            return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, usage.RowsPerDay, usage.RowsPerDay.Used,
-                $"Tenant '{tenant.Id}' has loaded {usage.RowsPerDay.Used} rows today, its rows_per_day limit is {usage.RowsPerDay.Limit}; files stay staged until tomorrow (UTC).");
+            return QuotaProblems.Exceeded(http, logger, tenant.Id, new QuotaRefusal("waiting_runs", RunCatalog.MaxWaiting, RunCatalog.MaxWaiting,
+                StatusCodes.Status429TooManyRequests, $"Tenant '{tenant.Id}' has {RunCatalog.MaxWaiting} runs waiting already; ask again once some have started."));
         }
 
-        var run = await runs.RequestAsync(tenant.Id, name, "manual", ct);
-        return TypedResults.Accepted($"/tenants/{tenant.Id}/runs/{run.RunId}", new RunRequested(run.RunId, run.Status, name));
+        return TypedResults.Accepted($"/tenants/{tenant.Id}/runs/{run.RunId}", new RunRequested(run.RunId, run.Status, run.Dataset ?? name, reused));
     }
 
     public static async Task<Results<Ok<ValidationResult>, ProblemHttpResult>> Validate(string name, HttpRequest request, TenantContext tenant,
@@ -64,7 +67,7 @@ public static class IngestEndpoints
             return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
         }
 
-        var (received, problem) = await receiver.ReceiveToTempAsync(request, dataset, ct);
+        var (received, problem) = await receiver.ReceiveToTempAsync(request, dataset, null, ct);
         if (received is null)
         {
             return problem!;

@@ -8,6 +8,9 @@ namespace Platform.Api.Problems;
 /// <summary>Refusals over a quota: 413 (size, storage) or 429 (rates), naming the quota, its limit and the usage.</summary>
 public static class QuotaProblems
 {
+    public static ProblemHttpResult Exceeded(HttpContext http, ILogger logger, string tenant, QuotaRefusal refusal) =>
+        Exceeded(http, logger, tenant, refusal.Status, new QuotaUsage(refusal.Quota, refusal.Limit, refusal.Used), refusal.Used, refusal.Detail);
+
     public static ProblemHttpResult Exceeded(HttpContext http, ILogger logger, string tenant, int status, QuotaUsage quota, long used, string detail)
     {
         if (status == StatusCodes.Status429TooManyRequests && quota.Quota.EndsWith("_per_day", StringComparison.Ordinal))

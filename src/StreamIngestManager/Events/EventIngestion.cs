@@ -20,7 +20,7 @@ public sealed record EventsResult(string RequestId, IngestionResult Result, IRea
 /// (Kafka acknowledged them, or the embedded consumer wrote them) and the bad ones are in the quarantine
 /// under the request id.
 /// </summary>
-public sealed class EventIngestion(FileIngestion ingestion, IStreamTransport transport, ICoredms coredms, UsageCounters usage, ILogger<EventIngestion> logger)
+public sealed class EventIngestion(FileIngestion ingestion, IStreamTransport transport, ICoredms coredms, ILogger<EventIngestion> logger)
 {
     public const int MaxExamples = 10;
 
@@ -30,7 +30,6 @@ public sealed class EventIngestion(FileIngestion ingestion, IStreamTransport tra
         var sink = new ExampleKeeper(new TransportSink(transport, coredms, dataset, retention, requestId));
         var started = TimeProvider.System.GetTimestamp();
         var result = await ingestion.RunAsync(dataset, requestId, () => new MemoryStream(body, 0, length, writable: false), sink, jsonLines: true, ct: ct);
-        await usage.AddAsync(dataset.Tenant, result.RowsLoaded, result.RowsQuarantined, result.RowsRead, CancellationToken.None);
         logger.IngestionEvent(IngestionEvents.EventsAccepted,
             "{EventAction}: {TenantId}/{Dataset} request {RequestId}: {RowsLoaded} of {RowsRead} events accepted, {RowsQuarantined} quarantined, {Bytes} bytes in {EventDuration} ms",
             IngestionEvents.EventsAccepted, dataset.Tenant, dataset.Name, requestId, result.RowsLoaded, result.RowsRead, result.RowsQuarantined, length,

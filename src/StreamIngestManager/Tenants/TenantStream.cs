@@ -35,7 +35,7 @@ internal sealed class TenantStream : IAsyncDisposable
     private readonly FileCatalog _files;
     private readonly DatasetCatalog _datasets;
     private readonly AgreementCatalog _agreements;
-    private readonly UsageCounters _usage;
+    private readonly QuotaPolicy _quotas;
     private readonly ICoredms _coredms;
     private readonly TenantAppRunner _apps;
     private readonly AppsOptions _appCommands;
@@ -56,7 +56,7 @@ internal sealed class TenantStream : IAsyncDisposable
     private string? _waitingFor;
 
     public TenantStream(string tenant, IStreamTransport transport, DeliveryWriter writer, StagingScanner scanner, StagedFileIngestor ingestor,
-        StagingArea staging, FileCatalog files, DatasetCatalog datasets, AgreementCatalog agreements, UsageCounters usage, ICoredms coredms,
+        StagingArea staging, FileCatalog files, DatasetCatalog datasets, AgreementCatalog agreements, QuotaPolicy quotas, ICoredms coredms,
         TenantAppRunner apps, IOptions<AppsOptions> appCommands, IOptions<StreamOptions> options, DataClock clock, ILogger<TenantStream> logger)
     {
         _tenant = tenant;
@@ -68,7 +68,7 @@ internal sealed class TenantStream : IAsyncDisposable
         _files = files;
         _datasets = datasets;
         _agreements = agreements;
-        _usage = usage;
+        _quotas = quotas;
         _coredms = coredms;
         _apps = apps;
         _appCommands = appCommands.Value;
@@ -214,12 +214,12 @@ internal sealed class TenantStream : IAsyncDisposable
         }
 
         candidates = candidates.Where(c => _ingestor.IsClaimable(c.Record) && !_inFlight.ContainsKey(c.Record.FileId)).ToList();
-        if (candidates.Count > 0 && agreement.Quotas.RowsPerDay is { } limit && await _usage.RowsLoadedTodayAsync(_tenant, ct) is var used && used >= limit)
+        if (candidates.Count > 0 && await _quotas.RowsLeftAsync(_tenant, ct) is { } refusal)
         {
-            if (Waiting($"it reached its rows_per_day quota ({used} of {limit})", candidates.Count))
+            if (Waiting($"it reached its rows_per_day quota ({refusal.Used} of {refusal.Limit})", candidates.Count))
             {
                 _logger.IngestionEvent(IngestionEvents.QuotaExceeded, "{EventAction}: {TenantId} reached {Quota} ({Used} of {Limit}); files stay staged until the quota allows",
-                    IngestionEvents.QuotaExceeded, _tenant, "rows_per_day", used, limit);
+                    IngestionEvents.QuotaExceeded, _tenant, refusal.Quota, refusal.Used, refusal.Limit);
             }
 
             return scan.AwaitingRecords;

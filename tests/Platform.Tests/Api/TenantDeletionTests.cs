@@ -53,7 +53,9 @@ public sealed class TenantDeletionTests : IAsyncLifetime
         Assert.Null(await Service<AgreementCatalog>().GetAsync("leaving", none));
         Assert.Empty(await Service<FileCatalog>().ListAsync("leaving", none));
         Assert.Empty(await Service<RunCatalog>().ListAsync("leaving", none));
-        Assert.Equal(0, await Service<UsageCounters>().RowsLoadedTodayAsync("leaving", none));
+        var ledger = Service<UsageLedger>();
+        Assert.Equal(DayUsage.None, await ledger.DayAsync("leaving", ledger.Today, none));
+        Assert.Equal(0, await ledger.StagedBytesAsync("leaving", none));
         Assert.Empty((await Service<LogCatalog>().QueryAsync(new LogQuery("leaving", null, null, null, null, null, 100), none)).Events);
 
         // The id can be taken again, and the new tenant starts empty.

@@ -81,17 +81,69 @@ public sealed class QuotaTests : IAsyncLifetime
         Assert.Equal(3, usage.GetProperty("files_per_day").GetProperty("used").GetInt32());
     }
 
-    [Fact]
-    public async Task ConcurrentRunsRefusesARequestBeyondTheLimit()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task ConcurrentRunsLimitsRunningRunsNotRequests(int concurrent)
     {
-        using var t = await TenantWithQuotas("runs_quota", new JsonObject { ["concurrent_runs"] = 1 });
-        var runs = _host.Services.GetRequiredService<global::Catalog.Runs.RunCatalog>();
-        await runs.SaveAsync(new global::Catalog.Runs.RunRecord("runs_quota", "00000000000000000000000000000001", null, "manual",
-            global::Catalog.Runs.RunStatus.Running, DateTimeOffset.UtcNow, Owner: "elsewhere:1:1"), default);
+        var tenant = "runs_quota_" + concurrent;
+        using var t = await TenantWithQuotas(tenant, new JsonObject { ["concurrent_runs"] = concurrent });
+        await t.RegisterAsync(tenant, Flows.DatasetA("second").With("key_space", "other"), null);
+        await t.UploadAsync(tenant, "speed_tracking", "a.csv", MessyFile.Build());
+        await t.UploadAsync(tenant, "second", "b.csv", MessyFile.Build());
 
-        var refused = await t.PostAsync("/tenants/runs_quota/datasets/speed_tracking/ingest", null);
-        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
-        var problem = await refused.ReadJsonAsync();
-        Assert.Equal(("concurrent_runs", 1, 1), (problem.GetProperty("quota").GetString(), problem.GetProperty("limit").GetInt32(), problem.GetProperty("usage").GetInt32()));
+        var first = await t.PostAsync($"/tenants/{tenant}/datasets/speed_tracking/ingest", null);
+        var second = await t.PostAsync($"/tenants/{tenant}/datasets/second/ingest", null);
+        Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (first.StatusCode, second.StatusCode));
+
+        var a = await t.WaitForRunAsync(tenant, (await first.ReadJsonAsync()).GetProperty("run_id").GetString()!);
+        var b = await t.WaitForRunAsync(tenant, (await second.ReadJsonAsync()).GetProperty("run_id").GetString()!);
+        Assert.Equal(("partially_succeeded", "partially_succeeded"), (a.GetProperty("status").GetString(), b.GetProperty("status").GetString()));
+        var overlap = a.GetProperty("started_at").GetDateTimeOffset() < b.GetProperty("finished_at").GetDateTimeOffset()
+            && b.GetProperty("started_at").GetDateTimeOffset() < a.GetProperty("finished_at").GetDateTimeOffset();
+        Assert.False(concurrent == 1 && overlap, "two runs of a tenant with concurrent_runs 1 ran at once");
+    }
+
+    [Fact]
+    public async Task RequestsWaitInABoundedQueueAndAWaitingRunIsReused()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Apps:sleeper:Command"] = "sleep",
+            ["Apps:sleeper:Arguments:0"] = "30",
+        });
+        using var t = await host.TenantAsync("queued");
+        var agreement = Flows.AgreementWithoutApp().With("batch_app", new JsonObject { ["name"] = "sleeper", ["timeout_seconds"] = 30 });
+        await t.RegisterAsync("queued", Flows.DatasetA("d0"), agreement);
+        for (var i = 1; i <= 10; i++)
+        {
+            await t.RegisterAsync("queued", Flows.DatasetA($"d{i}"), null);
+        }
+
+        // d0's run starts and holds the tenant's one slot while its app sleeps; the others wait.
+        await t.UploadAsync("queued", "d0", "a.csv", SmallCsv);
+        var running = (await (await t.PostAsync("/tenants/queued/datasets/d0/ingest", null)).ReadJsonAsync()).GetProperty("run_id").GetString();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await t.GetStringAsync($"/tenants/queued/runs/{running}")).Contains("\"requested\"", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "d0's run never started");
+            await Task.Delay(50);
+        }
+
+        var waiting = new List<string>();
+        for (var i = 1; i <= 10; i++)
+        {
+            var response = await t.PostAsync($"/tenants/queued/datasets/d{i}/ingest", null);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            waiting.Add((await response.ReadJsonAsync()).GetProperty("run_id").GetString()!);
+        }
+
+        var again = await (await t.PostAsync("/tenants/queued/datasets/d3/ingest", null)).ReadJsonAsync();
+        Assert.Equal((waiting[2], true), (again.GetProperty("run_id").GetString(), again.GetProperty("reused").GetBoolean()));
+
+        await t.RegisterAsync("queued", Flows.DatasetA("d11"), null);
+        var full = await t.PostAsync("/tenants/queued/datasets/d11/ingest", null);
+        Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
+        Assert.Equal(("waiting_runs", 10), ((await full.ReadJsonAsync()).GetProperty("quota").GetString(), (await full.ReadJsonAsync()).GetProperty("limit").GetInt32()));
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
+using System.Text.Json;
 
 namespace Platform.Tests.Batch;
 
@@ -20,6 +21,10 @@ public sealed class TenantAppTests : IAsyncLifetime
             ["Apps:envdump:Command"] = "bash",
             ["Apps:envdump:Arguments:0"] = "-c",
             ["Apps:envdump:Arguments:1"] = "mkdir -p \"$SOURCE_PATH/$CLIENT_ID/out\" && env > \"$SOURCE_PATH/$CLIENT_ID/out/env.txt\" && echo done",
+            ["Apps:slowcopy:Command"] = "bash",
+            ["Apps:slowcopy:Arguments:0"] = "-c",
+            ["Apps:slowcopy:Arguments:1"] = "sleep 5 && mkdir -p \"$SOURCE_PATH/$CLIENT_ID/out\" && cp -r \"$SOURCE_PATH/$CLIENT_ID/in/.\" \"$SOURCE_PATH/$CLIENT_ID/out/\"",
+            ["Claims:LeaseSeconds"] = "2",
         });
     }
 
@@ -34,6 +39,33 @@ public sealed class TenantAppTests : IAsyncLifetime
             .With("resources.requests.memory", "32Mi");
         await t.RegisterAsync(tenant, Flows.DatasetA(), agreement);
         return (t, await t.UploadAsync(tenant, "speed_tracking", "a.csv", MessyFile.Build()));
+    }
+
+    [Fact]
+    public async Task ClaimsAreKeptWhileTheAppWorksLongerThanALease()
+    {
+        var (t, fileId) = await Prepare("slow_copy", "slowcopy", timeout: 60);
+        using var _ = t;
+        var catalog = _host.Services.GetRequiredService<global::Catalog.Files.FileCatalog>();
+        var response = await t.PostAsync("/tenants/slow_copy/datasets/speed_tracking/ingest", null);
+        var runId = (await response.ReadJsonAsync()).GetProperty("run_id").GetString()!;
+
+        // The app takes 5 s, the lease is 2 s: without renewal the claim would lapse and the file be claimable by another worker.
+        var checks = 0;
+        while (JsonDocument.Parse(await t.GetStringAsync($"/tenants/slow_copy/runs/{runId}")).RootElement.GetProperty("status").GetString() is "requested" or "running")
+        {
+            var file = await catalog.GetAsync("slow_copy", fileId, CancellationToken.None);
+            if (file!.Status == "processing")
+            {
+                checks++;
+                Assert.True(file.LeaseUntil > DateTimeOffset.UtcNow, $"the claim lapsed at {file.LeaseUntil:O} while the run worked");
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.True(checks > 30, $"only {checks} checks while the file was claimed");
+        Assert.Equal("partially_loaded", (await t.FileAsync("slow_copy", fileId)).GetProperty("status").GetString());
     }
 
     [Fact]

@@ -265,6 +265,21 @@ public abstract class CoredmsContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteIfRemovesTheRowOnlyWhenItHoldsTheExpectedValues()
+    {
+        await Db.EnsureTableAsync(Readings);
+        await Db.UpsertAsync(Rows(Readings, [1, 1L, 2.0, "mine"], [1, 2L, 2.0, "mine"]), null);
+
+        Assert.False(await Db.DeleteIfAsync(Readings, [1, 1L], new Dictionary<string, object?> { ["note"] = "theirs" }));
+        Assert.Equal(2, (await AllAsync(Readings, 1)).Count);
+        Assert.True(await Db.DeleteIfAsync(Readings, [1, 1L], new Dictionary<string, object?> { ["note"] = "mine" }));
+        Assert.Equal([2L], (await AllAsync(Readings, 1)).Select(r => (long)r[1]!));
+        Assert.False(await Db.DeleteIfAsync(Readings, [1, 1L], new Dictionary<string, object?>()));
+        Assert.True(await Db.DeleteIfAsync(Readings, [1, 2L], new Dictionary<string, object?>()));
+        Assert.Empty(await AllAsync(Readings, 1));
+    }
+
+    [Fact]
     public async Task ADroppedKeyspaceIsGoneWithItsRowsAndCanBeMadeAgain()
     {
         await Db.EnsureTableAsync(Readings);

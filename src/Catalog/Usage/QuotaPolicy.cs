@@ -1,0 +1,140 @@
+using Catalog.Agreements;
+using Catalog.Datasets;
+using Coredms;
+
+namespace Catalog.Usage;
+
+/// <summary>Why a tenant may not do something now: the quota, its limit, the usage, and the HTTP status that says so (413 or 429).</summary>
+public sealed record QuotaRefusal(string Quota, long? Limit, long Used, int Status, string Detail);
+
+/// <summary>An upload's share of the tenant's quotas, held while its body is received: one file today, and its bytes in staging.</summary>
+public sealed record UploadReservation(string Tenant, DateOnly Day, long Bytes);
+
+/// <summary>
+/// The one place that says whether a tenant may take more: a file of N bytes, N events, more rows today. Every path
+/// asks it, and what it allows is reserved in the <see cref="UsageLedger"/> in the same atomic step as the check, so
+/// parallel requests cannot pass a limit together; what is then refused or fails is given back. Limits come from the
+/// tenant's agreement (none without one).
+/// </summary>
+public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog datasets, UsageLedger ledger, ICoredms coredms)
+{
+    public const int TooLarge = 413;
+    public const int TooMany = 429;
+
+    /// <summary>Reserves a file of <paramref name="bytes"/> (files_per_day, storage_mb), or says which quota refuses it.</summary>
+    public async Task<(UploadReservation? Reservation, QuotaRefusal? Refusal)> ReserveUploadAsync(string tenant, long bytes, CancellationToken ct)
+    {
+        var quotas = await QuotasAsync(tenant, ct);
+        var day = ledger.Today;
+        var (applied, today) = await ledger.TryAddAsync(tenant, day, new DayDelta(Files: 1),
+            found => quotas.FilesPerDay is not { } limit || found.Files + 1 <= limit, ct);
+        if (!applied)
+        {
+            return (null, new QuotaRefusal("files_per_day", quotas.FilesPerDay, today.Files, TooMany,
+                $"Tenant '{tenant}' has uploaded {today.Files} files today, its files_per_day limit is {quotas.FilesPerDay}; try again tomorrow (UTC)."));
+        }
+
+        var stored = quotas.StorageMb is null ? 0 : await StoredBytesAsync(tenant, ct);
+        var (reserved, staged) = await ledger.TryAddStagedAsync(tenant, bytes,
+            found => quotas.StorageMb is not { } mb || stored + found + bytes <= mb * Mb, ct);
+        if (!reserved)
+        {
+            await ledger.AddAsync(tenant, day, new DayDelta(Files: -1), CancellationToken.None);
+            var total = (stored + staged + bytes) / Mb;
+            return (null, new QuotaRefusal("storage_mb", quotas.StorageMb, total, TooLarge,
+                $"Storing this file would bring tenant '{tenant}' to {total} MB, over its storage_mb limit of {quotas.StorageMb} MB."));
+        }
+
+        return (new UploadReservation(tenant, day, bytes), null);
+    }
+
+    /// <summary>Gives an upload's reservation back: the file was refused, or its receipt failed.</summary>
+    public async Task ReleaseUploadAsync(UploadReservation reservation)
+    {
+        await ledger.AddAsync(reservation.Tenant, reservation.Day, new DayDelta(Files: -1), CancellationToken.None);
+        await ledger.AddStagedAsync(reservation.Tenant, -reservation.Bytes, CancellationToken.None);
+    }
+
+    /// <summary>The upload is received: its staged bytes become the file's real size.</summary>
+    public Task SettleUploadAsync(UploadReservation reservation, long bytes) =>
+        bytes == reservation.Bytes ? Task.CompletedTask : ledger.AddStagedAsync(reservation.Tenant, bytes - reservation.Bytes, CancellationToken.None);
+
+    /// <summary>
+    /// Reserves <paramref name="events"/> rows of today's rows_per_day for an events request, after checking
+    /// storage_mb; returns the rows reserved (0 without a rows_per_day limit) or what refuses them.
+    /// </summary>
+    public async Task<(long Reserved, QuotaRefusal? Refusal)> ReserveEventsAsync(string tenant, long events, CancellationToken ct)
+    {
+        var quotas = await QuotasAsync(tenant, ct);
+        if (await StorageRefusalAsync(tenant, quotas, ct) is { } full)
+        {
+            return (0, full);
+        }
+
+        if (quotas.RowsPerDay is not { } limit)
+        {
+            return (0, null);
+        }
+
+        var (applied, today) = await ledger.TryAddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: events), found => found.RowsLoaded + events <= limit, ct);
+        return applied ? (events, null) : (0, new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
+            $"Tenant '{tenant}' has loaded {today.RowsLoaded} rows today, its rows_per_day limit is {limit}: these {events} events do not fit. Nothing of this request was taken."));
+    }
+
+    /// <summary>Counts what an events request stored, giving back what was reserved and not loaded.</summary>
+    public Task SettleEventsAsync(string tenant, long reserved, long loaded, long quarantined, long events) =>
+        ledger.AddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: loaded - reserved, RowsQuarantined: quarantined, Events: events), CancellationToken.None);
+
+    /// <summary>Whether the tenant may load more rows today (checked before each file: a file's rows are not known before it is read).</summary>
+    public async Task<QuotaRefusal?> RowsLeftAsync(string tenant, CancellationToken ct)
+    {
+        var quotas = await QuotasAsync(tenant, ct);
+        if (quotas.RowsPerDay is not { } limit)
+        {
+            return null;
+        }
+
+        var today = await ledger.DayAsync(tenant, ledger.Today, ct);
+        return today.RowsLoaded < limit ? null : new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
+            $"rows_per_day quota reached (limit {limit}, used {today.RowsLoaded}); files stay staged until tomorrow (UTC)");
+    }
+
+    /// <summary>Counts a file's rows once it has been ingested, and its bytes out of staging.</summary>
+    public async Task FileIngestedAsync(string tenant, long bytes, long loaded, long quarantined)
+    {
+        await ledger.AddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: loaded, RowsQuarantined: quarantined), CancellationToken.None);
+        await ledger.AddStagedAsync(tenant, -bytes, CancellationToken.None);
+    }
+
+    /// <summary>Counts a file that arrived in staging without an upload (dropped, or written by a tenant's app).</summary>
+    public Task FileArrivedAsync(string tenant, long bytes) => ledger.AddStagedAsync(tenant, bytes, CancellationToken.None);
+
+    /// <summary>storage_mb, for paths that cannot reserve bytes ahead (events): refused once the tenant is over it.</summary>
+    private async Task<QuotaRefusal?> StorageRefusalAsync(string tenant, Quotas quotas, CancellationToken ct)
+    {
+        if (quotas.StorageMb is not { } mb)
+        {
+            return null;
+        }
+
+        var used = await StoredBytesAsync(tenant, ct) + await ledger.StagedBytesAsync(tenant, ct);
+        return used < mb * Mb ? null : new QuotaRefusal("storage_mb", mb, used / Mb, TooLarge,
+            $"Tenant '{tenant}' stores {used / Mb} MB, its storage_mb limit is {mb} MB: nothing more is taken until data expires or the limit grows.");
+    }
+
+    /// <summary>Bytes of the tenant's keyspaces (rows and quarantine).</summary>
+    public async Task<long> StoredBytesAsync(string tenant, CancellationToken ct)
+    {
+        long stored = 0;
+        foreach (var keyspace in (await datasets.ListAsync(tenant, ct)).Select(d => d.Keyspace).Distinct())
+        {
+            stored += await coredms.SizeAsync(keyspace, ct);
+        }
+
+        return stored;
+    }
+
+    private async Task<Quotas> QuotasAsync(string tenant, CancellationToken ct) => (await agreements.GetAsync(tenant, ct))?.Quotas ?? Quotas.Unlimited;
+
+    private const long Mb = 1024 * 1024;
+}
