@@ -157,6 +157,36 @@ public sealed class UploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANulByteIsRefusedWhereverItIsInTheFile()
+    {
+        var late = Encoding.UTF8.GetBytes(Csv + string.Concat(Enumerable.Range(2, 600).Select(i => $"1,{i},2026-03-01,08:00:00,52.5,1,car,\n")));
+        late[20_000] = 0;
+        var response = await _tenant.PostAsync("/tenants/client_a/datasets/speed_tracking/files", Form("late-nul.csv", late));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains("NUL byte at offset 20000", (await response.ReadJsonAsync()).GetProperty("detail").GetString());
+        Assert.Empty((await FilesAsync()).EnumerateArray());
+        Assert.Empty(Directory.GetFiles(Path.Combine(TenantFolder, ".incoming")));
+    }
+
+    [Fact]
+    public async Task TwoFilePartsInOneRequestAre400AndNothingIsKept()
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(Csv)), "file", "first.csv" },
+            { new ByteArrayContent(Encoding.UTF8.GetBytes(Csv)), "file", "second.csv" },
+        };
+        var response = await _tenant.PostAsync("/tenants/client_a/datasets/speed_tracking/files", form);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = (await response.ReadJsonAsync()).GetProperty("errors")[0];
+        Assert.Equal(("file", "single"), (error.GetProperty("field").GetString(), error.GetProperty("rule").GetString()));
+        Assert.Empty((await FilesAsync()).EnumerateArray());
+        Assert.Empty(Directory.GetFiles(Path.Combine(TenantFolder, ".incoming")));
+        var usage = JsonDocument.Parse(await _tenant.GetStringAsync("/tenants/client_a/usage")).RootElement;
+        Assert.Equal((0, 0), (usage.GetProperty("quotas").GetProperty("files_per_day").GetProperty("used").GetInt32(), usage.GetProperty("staged_bytes").GetInt32()));
+    }
+
+    [Fact]
     public async Task AFormWithoutAFileFieldIs400AndAnEmptyFileToo()
     {
         var noFile = await _tenant.PostAsync("/tenants/client_a/datasets/speed_tracking/files", new MultipartFormDataContent { { new StringContent("x"), "other" } });

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -145,5 +146,68 @@ public sealed class QuotaTests : IAsyncLifetime
         var full = await t.PostAsync("/tenants/queued/datasets/d11/ingest", null);
         Assert.Equal(HttpStatusCode.TooManyRequests, full.StatusCode);
         Assert.Equal(("waiting_runs", 10), ((await full.ReadJsonAsync()).GetProperty("quota").GetString(), (await full.ReadJsonAsync()).GetProperty("limit").GetInt32()));
+    }
+
+    [Fact]
+    public async Task ParallelUploadsNeverPassFilesPerDayOrStorageAndEveryAcceptedOneIsCounted()
+    {
+        using var byFiles = await TenantWithQuotas("par_files", new JsonObject { ["files_per_day"] = 7 });
+        using var byBytes = await TenantWithQuotas("par_bytes", new JsonObject { ["storage_mb"] = 3 });
+        var file = Encoding.UTF8.GetBytes(MessyFile.Header + "\n" + new string('x', 400_000));
+
+        foreach (var (t, tenant) in new[] { (byFiles, "par_files"), (byBytes, "par_bytes") })
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Upload(t, tenant, file)));
+            Assert.DoesNotContain(responses, r => (int)r.StatusCode >= 500);
+            var accepted = responses.Count(r => r.StatusCode == HttpStatusCode.Accepted);
+            Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.Accepted),
+                r => Assert.Contains(r.StatusCode, new[] { HttpStatusCode.TooManyRequests, HttpStatusCode.RequestEntityTooLarge }));
+
+            var usage = JsonDocument.Parse(await t.GetStringAsync($"/tenants/{tenant}/usage")).RootElement;
+            var files = JsonDocument.Parse(await t.GetStringAsync($"/tenants/{tenant}/files")).RootElement.GetProperty("files").GetArrayLength();
+            Assert.Equal(accepted, files);
+            Assert.Equal(accepted, usage.GetProperty("quotas").GetProperty("files_per_day").GetProperty("used").GetInt32());
+            Assert.Equal(accepted * (long)file.Length, usage.GetProperty("staged_bytes").GetInt64());
+            if (tenant == "par_files")
+            {
+                Assert.Equal(7, accepted);
+            }
+            else
+            {
+                Assert.True(accepted * (long)file.Length <= 3 * 1024 * 1024, $"{accepted} files of {file.Length} bytes passed storage_mb 3");
+                Assert.Equal(7, accepted);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ParallelEventClientsNeverPassRowsPerDayAndEveryAcceptedEventIsCountedAndStored()
+    {
+        using var t = await TenantWithQuotas("par_events", new JsonObject { ["rows_per_day"] = 5000 });
+        await t.RegisterAsync("par_events", Flows.StreamDatasetA("live").With("key_space", "live"), null);
+        var accepted = new long[20];
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async client =>
+        {
+            for (var request = 0; request < 5; request++)
+            {
+                var lines = string.Concat(Enumerable.Range(0, 100).Select(i =>
+                    $"{{\"sensor_id\": {client}, \"reading_id\": {(request * 100) + i}, \"date\": \"2026-03-01\", \"time\": \"08:00:00\", \"speed_kmh\": 50, \"vehicle_class\": \"car\"}}\n"));
+                var response = await t.PostAsync("/tenants/par_events/datasets/live/events", new StringContent(lines, Encoding.UTF8, "application/x-ndjson"));
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    accepted[client] += (await response.ReadJsonAsync()).GetProperty("accepted").GetInt64();
+                }
+            }
+        }));
+
+        Assert.DoesNotContain(statuses, s => (int)s >= 500);
+        Assert.All(statuses, s => Assert.Contains(s, new[] { HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests }));
+        var total = accepted.Sum();
+        Assert.Equal(5000, total);
+        var usage = JsonDocument.Parse(await t.GetStringAsync("/tenants/par_events/usage")).RootElement;
+        Assert.Equal(total, usage.GetProperty("quotas").GetProperty("rows_per_day").GetProperty("used").GetInt64());
+        Assert.Equal(total, (await t.AllRowsAsync("par_events", "live")).Count);
     }
 }

@@ -77,6 +77,15 @@ public sealed class CsvQuarantineTests
     }
 
     [Fact]
+    public async Task ALineWithANulByteIsQuarantinedAsEncoding()
+    {
+        // A file that arrived without an upload (dropped, or written by an app) may hold NUL bytes anywhere.
+        var (result, quarantine) = await IngestAsync(Lines(Header, Good, "1,2,2026-03-01,08:00:00,50.5,1,car,h\0x", Good.Replace("1,1,", "1,3,")));
+        Assert.Equal((3L, 2L, 1L), (result.RowsRead, result.RowsLoaded, result.RowsQuarantined));
+        Assert.Equal((3L, "encoding"), (Assert.Single(quarantine).Line, quarantine[0].Rule));
+    }
+
+    [Fact]
     public async Task LineNumbersCountLinesInsideQuotedFieldsAndBlankLines()
     {
         var (result, quarantine) = await IngestAsync(Lines(Header, "1,1,2026-03-01,08:00:00,50.5,1,car,\"two\nlines\"", "", "1,2,2026-03-01,08:00:00,-3,1,car,x"));
