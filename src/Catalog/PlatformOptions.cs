@@ -11,6 +11,9 @@ public sealed class PlatformOptions
     /// <summary><c>embedded</c>: the API process also runs the batch and stream managers. <c>cluster</c>: each runs alone.</summary>
     public string Mode { get; set; } = "embedded";
 
+    /// <summary>Below this much free space where <see cref="Home"/> lives, <c>/healthz</c> reports the platform degraded.</summary>
+    public long MinFreeMb { get; set; } = 256;
+
     /// <summary>The largest <c>max_file_size_mb</c> a data configuration may ask for.</summary>
     public int MaxFileSizeMb { get; set; } = 4096;
 

@@ -92,6 +92,56 @@ public class CoredmsException : Exception
     }
 }
 
+/// <summary>
+/// The store ran out of room (SQLite's SQLITE_FULL, a file system with no space left): the platform answers 507 and
+/// names the store and the space left, instead of an internal error.
+/// </summary>
+public sealed class StoreFullException : CoredmsException
+{
+    public StoreFullException()
+    {
+    }
+
+    public StoreFullException(string message)
+        : base(message)
+    {
+    }
+
+    public StoreFullException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    public StoreFullException(string store, string message)
+        : base(message)
+    {
+        Store = store;
+    }
+
+    /// <summary>Where the platform tried to write (a folder or a database file).</summary>
+    public string Store { get; } = "";
+}
+
+/// <summary>Free room on the file system that holds a path.</summary>
+public static class DiskSpace
+{
+    /// <summary>Bytes a non-privileged writer can still use where <paramref name="path"/> lives (-1 when unknown).</summary>
+    public static long FreeBytes(string path)
+    {
+        try
+        {
+            return new DriveInfo(Path.GetFullPath(path)).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>True for the error a write gets on a full file system (ENOSPC).</summary>
+    public static bool IsFull(IOException e) => e.HResult is 28 or unchecked((int)0x80070070);
+}
+
 /// <summary>A paging state the table did not issue (from another listing, altered, or not one at all): the caller's input, not a storage failure.</summary>
 public sealed class PagingStateException : CoredmsException
 {

@@ -70,9 +70,32 @@ public static class PlatformLogging
 
         var logger = root.CreateLogger();
         logging.Services.AddSingleton<Serilog.ILogger>(logger);
+        logging.Services.AddHostedService(_ => new LoggerLifetime(logger));
         logging.ClearProviders();
-        logging.AddSerilog(logger, dispose: true);
+        logging.AddSerilog(logger, dispose: false);
         return logging;
+    }
+
+    /// <summary>
+    /// Disposes the logger with the host, flushing its files; a flush the disk has no room for is given up rather than
+    /// fail the host's shutdown (the events were in the other sinks too).
+    /// </summary>
+    private sealed class LoggerLifetime(Serilog.Core.Logger logger) : Microsoft.Extensions.Hosting.IHostedService, IDisposable
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+            try
+            {
+                logger.Dispose();
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     /// <summary>The console's level: <c>Serilog:MinimumLevel:Default</c> (or <c>Serilog:MinimumLevel</c>), Information when unset.</summary>

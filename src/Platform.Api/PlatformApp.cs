@@ -76,8 +76,7 @@ public static class PlatformApp
         app.Services.GetRequiredService<PlatformSecrets>();
         app.UseRequestLog();
         app.UseExceptionHandler(error => error.Run(async context =>
-            await Problem.Of(StatusCodes.Status500InternalServerError, "internal", "Internal error",
-                "The platform failed to handle the request; the error is in its log.").ExecuteAsync(context)));
+            await StorageProblems.Of(context).ExecuteAsync(context)));
         app.UseStatusCodePages(async status =>
         {
             if (!status.HttpContext.Response.HasStarted && status.HttpContext.Response.ContentLength is null)

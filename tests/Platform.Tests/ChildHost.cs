@@ -24,7 +24,10 @@ public sealed class ChildHost : IAsyncDisposable
 
     public string Home { get; }
 
-    public static async Task<ChildHost> StartAsync(string home, IDictionary<string, string>? environment = null)
+    /// <param name="home">The platform's home.</param>
+    /// <param name="environment">Settings, as environment variables.</param>
+    /// <param name="output">Given each line the process writes.</param>
+    public static async Task<ChildHost> StartAsync(string home, IDictionary<string, string>? environment = null, Action<string>? output = null)
     {
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = StartService("Platform.Api.dll", home, new Dictionary<string, string>(environment ?? new Dictionary<string, string>())
@@ -32,6 +35,7 @@ public sealed class ChildHost : IAsyncDisposable
             ["MYSIMBDP_ADMIN_SECRET"] = PlatformHost.AdminSecret,
         }, line =>
         {
+            output?.Invoke(line);
             const string marker = "Now listening on: ";
             if (line.IndexOf(marker, StringComparison.Ordinal) is >= 0 and var at)
             {

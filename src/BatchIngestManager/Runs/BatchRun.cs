@@ -58,7 +58,7 @@ public sealed class BatchRun(
             Owner = null,
             FileResults = results,
         };
-        await runs.SaveAsync(run, CancellationToken.None);
+        await PersistAsync(() => runs.SaveAsync(run, CancellationToken.None), $"the outcome of run {run.RunId}", ct);
         logger.IngestionEvent(IngestionEvents.RunFinished,
             "{EventAction}: {TenantId} run {RunId} {RunStatus}: {Files} files, {RowsLoaded} rows loaded, {RowsQuarantined} quarantined in {EventDuration} ms{ErrorMessage}",
             IngestionEvents.RunFinished, run.Tenant, run.RunId, run.Status, run.Files, run.RowsLoaded, run.RowsQuarantined,
@@ -113,6 +113,38 @@ public sealed class BatchRun(
         {
             await keeping.CancelAsync();
             await keeper;
+
+            // A run that failed part-way gives back what it still holds: those files wait, staged, for the next run.
+            foreach (var file in held.Values)
+            {
+                await PersistAsync(() => files.ReleaseAsync(file, "waiting: the run that claimed it failed", CancellationToken.None),
+                    $"the release of file {file.FileId}", ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A write the run owes the catalog (its outcome, a claim given back): tried again with back-off until the store
+    /// takes it, so that a full disk or an unreachable store delays it rather than leaves the run running for good.
+    /// </summary>
+    private async Task PersistAsync(Func<Task> write, string what, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await write();
+                return;
+            }
+            catch (CoredmsException e) when (!ct.IsCancellationRequested)
+            {
+                if (attempt == 0)
+                {
+                    logger.LogError(e, "Could not record {What}; trying again until the store takes it", what);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, 250 << Math.Min(attempt, 7))), ct);
+            }
         }
     }
 
@@ -162,7 +194,15 @@ public sealed class BatchRun(
                 continue;
             }
 
-            done.Add(await ingestor.IngestClaimedAsync(file, scope[file.Dataset], agreement.Retention, outputs.GetValueOrDefault(file.FileId), null, ct));
+            try
+            {
+                done.Add(await ingestor.IngestClaimedAsync(file, scope[file.Dataset], agreement.Retention, outputs.GetValueOrDefault(file.FileId), null, ct));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                held[file.FileId] = file;
+                throw;
+            }
         }
 
         return null;

@@ -61,7 +61,7 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
                 await coredms.EnsureTableAsync(dataset.Table, ct);
                 await coredms.EnsureTableAsync(dataset.Quarantine, ct);
             }
-            catch (CoredmsException e)
+            catch (CoredmsException e) when (e is not StoreFullException)
             {
                 return new DatasetPutResult(PutOutcome.Conflict, null, $"Dataset '{name}' cannot use its table: {e.Message}");
             }

@@ -117,8 +117,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             var connection = ks.Connection;
             var table = rows.Table;
             long? expires = ttl is { } t ? Now + (long)t.TotalMilliseconds : null;
-            connection.Execute("BEGIN IMMEDIATE");
-            try
+            connection.InWriteTransaction(() =>
             {
                 // Rows go in key order, many per statement: with random keys this is what makes bulk loads fast.
                 var order = KeyOrder(rows);
@@ -143,13 +142,8 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                     one.Run();
                 }
 
-                connection.Execute("COMMIT");
-            }
-            catch
-            {
-                connection.Execute("ROLLBACK");
-                throw;
-            }
+                return true;
+            });
 
             return true;
         }, ct);
@@ -159,8 +153,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         {
             var table = row.Table;
             var connection = ks.Connection;
-            connection.Execute("BEGIN IMMEDIATE");
-            try
+            return connection.InWriteTransaction(() =>
             {
                 var purge = connection.Prepare($"DELETE FROM {SqliteSql.Quote(table.Name)} WHERE {SqliteSql.KeyCondition(table, table.PrimaryKey.Count, 2)} AND {SqliteSql.Expires} <= ?1");
                 purge.BindInt64(1, Now);
@@ -170,15 +163,8 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 var insert = connection.Prepare(SqliteSql.Insert(table, "INSERT OR IGNORE"));
                 BindRow(insert, row, 0, ttl is { } t ? Now + (long)t.TotalMilliseconds : null);
                 insert.Run();
-                var inserted = connection.Changes == 1;
-                connection.Execute("COMMIT");
-                return inserted;
-            }
-            catch
-            {
-                connection.Execute("ROLLBACK");
-                throw;
-            }
+                return connection.Changes == 1;
+            });
         }, ct);
 
     public Task<bool> UpdateIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> changes,

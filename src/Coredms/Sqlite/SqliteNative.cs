@@ -27,12 +27,23 @@ internal sealed class SqliteConnection : IDisposable
 
     private const int SqliteConfigMemStatus = 9;
 
-    private SqliteConnection(sqlite3 db) => _db = db;
+    private readonly string _path;
+
+    private SqliteConnection(sqlite3 db, string path)
+    {
+        _db = db;
+        _path = path;
+    }
+
+    private const int SqliteFull = 13;
+
+    /// <summary>True inside a transaction (SQLite ends one by itself on some errors, such as a full disk).</summary>
+    public bool InTransaction => raw.sqlite3_get_autocommit(_db) == 0;
 
     public static SqliteConnection Open(string path, int cacheSizeMb, int pageSize)
     {
         var rc = raw.sqlite3_open_v2(path, out var db, OpenReadWrite | OpenCreate | OpenNoMutex, null);
-        var connection = new SqliteConnection(db);
+        var connection = new SqliteConnection(db, path);
         connection.Check(rc, "open " + path);
         raw.sqlite3_busy_timeout(db, 10_000);
         connection.Execute($"PRAGMA page_size={pageSize}");
@@ -50,7 +61,7 @@ internal sealed class SqliteConnection : IDisposable
         var rc = raw.sqlite3_exec(_db, sql, out var message);
         if (rc != raw.SQLITE_OK)
         {
-            throw new CoredmsException($"SQLite: {message ?? raw.sqlite3_errstr(rc).utf8_to_string()} (in: {sql})");
+            throw Failure(rc, $"SQLite: {message ?? raw.sqlite3_errstr(rc).utf8_to_string()} (in: {sql})");
         }
     }
 
@@ -78,7 +89,41 @@ internal sealed class SqliteConnection : IDisposable
     {
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_ROW or raw.SQLITE_DONE))
         {
-            throw new CoredmsException($"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()} (in: {context})");
+            throw Failure(rc, $"SQLite error {rc}: {raw.sqlite3_errmsg(_db).utf8_to_string()} (in: {context})");
+        }
+    }
+
+    private CoredmsException Failure(int rc, string message) =>
+        (rc & 0xff) == SqliteFull ? new StoreFullException(_path, message) : new CoredmsException(message);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction. On failure the transaction is rolled back if SQLite has not
+    /// already ended it, and the failure that happened is the one thrown (a failed rollback would otherwise hide it).
+    /// </summary>
+    public T InWriteTransaction<T>(Func<T> work)
+    {
+        Execute("BEGIN IMMEDIATE");
+        try
+        {
+            var result = work();
+            Execute("COMMIT");
+            return result;
+        }
+        catch
+        {
+            if (InTransaction)
+            {
+                try
+                {
+                    Execute("ROLLBACK");
+                }
+                catch (CoredmsException)
+                {
+                    // The original failure is the one to report.
+                }
+            }
+
+            throw;
         }
     }
 

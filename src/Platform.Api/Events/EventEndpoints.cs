@@ -91,7 +91,12 @@ public static class EventEndpoints
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                await quotas.SettleEventsAsync(tenant.Id, reserved, 0, 0, 0);
+                await GiveBackAsync(quotas, tenant.Id, reserved, logger);
+                if (e is Coredms.StoreFullException)
+                {
+                    throw;
+                }
+
                 logger.LogError(e, "Events for {TenantId}/{Dataset} could not be streamed", tenant.Id, name);
                 http.Response.Headers.RetryAfter = "5";
                 return Problem.Of(StatusCodes.Status503ServiceUnavailable, "stream-unavailable", "Stream unavailable",
@@ -117,6 +122,19 @@ public static class EventEndpoints
             {
                 ArrayPool<byte>.Shared.Return(body);
             }
+        }
+    }
+
+    /// <summary>Gives a failed request's reservation back, as far as the store lets it.</summary>
+    private static async Task GiveBackAsync(QuotaPolicy quotas, string tenant, long reserved, ILogger logger)
+    {
+        try
+        {
+            await quotas.SettleEventsAsync(tenant, reserved, 0, 0, 0);
+        }
+        catch (Coredms.CoredmsException e)
+        {
+            logger.LogError(e, "The rows reserved for a failed events request of {TenantId} could not be given back", tenant);
         }
     }
 

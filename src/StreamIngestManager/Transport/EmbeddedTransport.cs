@@ -8,8 +8,8 @@ namespace StreamIngestManager.Transport;
 /// The in-process transport: a bounded queue per tenant. Nothing is stored in it, so a publish completes only
 /// once the consumer has written the records; the durable copy meanwhile is the staged file or the HTTP
 /// request, which is answered only then. The consumer retries a failed write like the Kafka consumer does;
-/// a publish that waits longer than <see cref="WriteTimeout"/> fails (its source still has the data). A full
-/// queue makes publishers wait (back-pressure).
+/// a publish that waits longer than <see cref="WriteTimeout"/> fails (its source still has the data), and a store
+/// out of room fails it at once, so that its caller can say so. A full queue makes publishers wait (back-pressure).
 /// </summary>
 internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILogger<EmbeddedTransport> logger) : IStreamTransport
 {
@@ -64,12 +64,17 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
 
                 try
                 {
-                    await Redelivery.UntilWrittenAsync(tenant, batch.Select(p => p.Delivery).ToList(), handler, logger, ct);
+                    await Redelivery.UntilWrittenAsync(tenant, batch.Select(p => p.Delivery).ToList(), handler, logger, ct, giveUp: e => e is Coredms.StoreFullException);
                 }
                 catch (OperationCanceledException)
                 {
                     batch.ForEach(p => p.Written.TrySetException(new OperationCanceledException("The stream consumer stopped before writing the records.")));
                     throw;
+                }
+                catch (Coredms.StoreFullException e)
+                {
+                    batch.ForEach(p => p.Written.TrySetException(e));
+                    continue;
                 }
 
                 batch.ForEach(p => p.Written.TrySetResult());
