@@ -11,6 +11,9 @@ public sealed class BatchOptions
     /// <summary>How many tenants' runs may execute at the same time (one tenant never runs twice at once).</summary>
     public int MaxParallelTenants { get; set; } = 2;
 
+    /// <summary>How often the schedules are compared with the agreements (changes made in this process apply at once).</summary>
+    public int ReconcileSeconds { get; set; } = 10;
+
     /// <summary>How often expired rows and files are removed.</summary>
     public int RetentionSweepMinutes { get; set; } = 60;
 }

@@ -81,4 +81,57 @@ public sealed class ClusterModeTests
             Directory.Delete(home, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task TheBatchManagerAloneFollowsAgreementsChangedThroughTheApi()
+    {
+        await using var cassandra = StandInCluster.Start();
+        using var kafka = new StreamIngestManager.Transport.Kafka.MockKafkaCluster(1);
+        var home = Directory.CreateTempSubdirectory("mysimbdp-follow-").FullName;
+        var environment = new Dictionary<string, string>
+        {
+            ["Platform__Mode"] = "cluster",
+            ["Coredms__Engine"] = "cassandra",
+            ["MYSIMBDP_CASSANDRA"] = cassandra.ContactPoint,
+            ["Coredms__Cassandra__ReplicationFactor"] = "1",
+            ["Transport__Engine"] = "kafka",
+            ["Transport__Kafka__BootstrapServers"] = kafka.BootstrapServers,
+            ["Transport__Kafka__CreateTopics"] = "false",
+            ["Batch__ReconcileSeconds"] = "1",
+        };
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        async Task SeenAsync(string text)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the batch manager never said \"{text}\":\n{string.Join("\n", lines)}");
+                await Task.Delay(50);
+            }
+        }
+
+        using var manager = ChildHost.StartService("BatchIngestManager.dll", home, environment, lines.Enqueue);
+        try
+        {
+            await using var api = await ChildHost.StartAsync(home, new Dictionary<string, string>(environment) { ["Serilog__MinimumLevel__Default"] = "Warning" });
+            using var admin = await api.AdminAsync();
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync("/tenants", Repo.Body(new JsonObject { ["id"] = "follow" }))).StatusCode);
+            await admin.RegisterAsync("follow", Flows.DatasetA(), Flows.AgreementWithoutApp().With("schedule", "0 3 * * *"));
+            await SeenAsync("Scheduled follow's runs at '0 3 * * *'");
+
+            var changed = await admin.PutAsync("/tenants/follow/agreement", Repo.Body(Flows.AgreementWithoutApp().With("client", "follow").With("schedule", "*/10 * * * *")));
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+            await SeenAsync("Scheduled follow's runs at '*/10 * * * *'");
+
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync("/tenants/follow?confirm=follow")).StatusCode);
+            await SeenAsync("Unscheduled follow");
+            Assert.False(manager.HasExited, string.Join("\n", lines));
+        }
+        finally
+        {
+            manager.Kill(entireProcessTree: true);
+            await manager.WaitForExitAsync();
+            Directory.Delete(home, recursive: true);
+        }
+    }
 }

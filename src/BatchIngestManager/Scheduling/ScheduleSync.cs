@@ -4,56 +4,92 @@ using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Runs;
 using Catalog.Tenants;
+using Microsoft.Extensions.Options;
 using Quartz;
 
 namespace BatchIngestManager.Scheduling;
 
 /// <summary>
-/// Keeps one Quartz trigger per tenant in line with its agreement's schedule: created on start, replaced when
-/// the agreement changes. A trigger only requests a run; the run executor does the work. Misfires while the
-/// scheduler runs fire once, late (not once per missed time); after downtime, a tenant with a file that
+/// Keeps one Quartz trigger per tenant in line with its agreement's schedule: it looks at every tenant's agreement
+/// when it starts, whenever an agreement changes in this process, and every <c>Batch:ReconcileSeconds</c> for changes
+/// made by other processes (the API in cluster mode); a trigger is replaced when its schedule changed and removed when
+/// the agreement (or the tenant) is gone. A trigger only requests a run; the run executor does the work. Misfires
+/// while the scheduler runs fire once, late (not once per missed time); after downtime, a tenant with a file that
 /// waited past a scheduled time gets one catch-up run on start.
 /// </summary>
 public sealed class ScheduleSync(
     ISchedulerFactory schedulers, AgreementCatalog agreements, TenantCatalog tenants, DatasetCatalog datasets, FileCatalog files, RunCatalog runs,
-    DataClock clock, ILogger<ScheduleSync> logger) : IHostedService
+    IOptions<BatchOptions> options, DataClock clock, ILogger<ScheduleSync> logger) : BackgroundService
 {
     public const string Group = "tenant-schedules";
 
+    private readonly SemaphoreSlim _wake = new(0);
+
     public static JobKey JobOf(string tenant) => new(tenant, Group);
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        foreach (var tenant in await tenants.ListAsync(cancellationToken))
+        agreements.Changed += OnChanged;
+        try
         {
-            if (await agreements.GetAsync(tenant.Id, cancellationToken) is { } agreement)
+            var starting = true;
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await ScheduleAsync(scheduler, agreement, cancellationToken);
-                await CatchUpAsync(agreement, cancellationToken);
+                try
+                {
+                    await ReconcileAsync(catchUp: starting, stoppingToken);
+                    starting = false;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Could not bring the schedules in line with the agreements");
+                }
+
+                await _wake.WaitAsync(TimeSpan.FromSeconds(options.Value.ReconcileSeconds), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            agreements.Changed -= OnChanged;
+        }
+    }
+
+    private void OnChanged(ServiceAgreement agreement) => _wake.Release();
+
+    private async Task ReconcileAsync(bool catchUp, CancellationToken ct)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        var scheduled = (await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupEquals(Group), ct)).Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var tenant in await tenants.ListAsync(ct))
+        {
+            if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
+            {
+                continue;
+            }
+
+            scheduled.Remove(tenant.Id);
+            var cron = agreement.Schedule.ToQuartz();
+            if ((await scheduler.GetTrigger(new TriggerKey(tenant.Id, Group), ct) as ICronTrigger)?.CronExpressionString != cron)
+            {
+                await ScheduleAsync(scheduler, agreement, ct);
+                logger.LogInformation("Scheduled {TenantId}'s runs at '{Schedule}' (Quartz '{QuartzSchedule}', UTC)", tenant.Id, agreement.Schedule.Expression, cron);
+            }
+
+            if (catchUp)
+            {
+                await CatchUpAsync(agreement, ct);
             }
         }
 
-        agreements.Changed += OnChanged;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken)
-    {
-        agreements.Changed -= OnChanged;
-        return Task.CompletedTask;
-    }
-
-    private void OnChanged(ServiceAgreement agreement) => _ = Task.Run(async () =>
-    {
-        try
+        foreach (var gone in scheduled)
         {
-            await ScheduleAsync(await schedulers.GetScheduler(), agreement, CancellationToken.None);
+            await scheduler.DeleteJob(JobOf(gone), ct);
+            logger.LogInformation("Unscheduled {TenantId}: it has no agreement any more", gone);
         }
-        catch (Exception e) when (e is SchedulerException or InvalidOperationException)
-        {
-            logger.LogError(e, "Could not reschedule {TenantId}", agreement.Tenant);
-        }
-    });
+    }
 
     /// <summary>Creates or replaces the tenant's trigger (UTC; seconds prepended, Quartz style).</summary>
     public static async Task ScheduleAsync(IScheduler scheduler, ServiceAgreement agreement, CancellationToken ct)
@@ -78,11 +114,16 @@ public sealed class ScheduleSync(
         var batch = (await datasets.ListAsync(agreement.Tenant, ct)).Where(d => d.Mode.HasFlag(IngestionMode.Batch)).Select(d => d.Name).ToHashSet();
         var missed = (await files.ListAsync(agreement.Tenant, ct))
             .Any(f => f.Status == FileStatus.Staged && batch.Contains(f.Dataset) && cron.GetNextValidTimeAfter(f.ReceivedAt) <= now);
-        if (missed && !(await runs.ListAsync(agreement.Tenant, ct)).Any(r => r.Status == RunStatus.Requested))
+        if (missed && (await runs.RequestOnceAsync(agreement.Tenant, null, "catch-up", ct)) is { Reused: false })
         {
-            logger.LogInformation("{TenantId} missed a scheduled run while the platform was down; requesting one now", agreement.Tenant);
-            await runs.RequestAsync(agreement.Tenant, null, "catch-up", ct);
+            logger.LogInformation("{TenantId} missed a scheduled run while the platform was down; requested one now", agreement.Tenant);
         }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
     }
 }
 

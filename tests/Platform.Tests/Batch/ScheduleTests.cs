@@ -68,16 +68,45 @@ public sealed class ScheduleTests
     [InlineData("*/15 * * * *")]
     [InlineData("0 9 * * 1-5")]
     [InlineData("30 2 1 * *")]
+    [InlineData("5,35 */6 * 2-4 0")]
     [InlineData("@weekly")]
     public void ConvertedSchedulesAreValidQuartzExpressionsWithTheSameNextTimes(string cron)
     {
         Assert.True(CronSchedule.TryParse(cron, out var schedule, out _));
         var quartz = new CronExpression(schedule!.ToQuartz(), TimeZoneInfo.Utc);
-        var from = new DateTimeOffset(2026, 3, 2, 10, 7, 0, TimeSpan.Zero);
-        var next = quartz.GetNextValidTimeAfter(from)!.Value;
-        Assert.True(next > from);
-        Assert.Equal(0, next.Second);
+
+        // The next 30 times from Quartz, against the minutes a plain reading of the five fields selects.
+        var fields = (cron == "@weekly" ? "0 0 * * 0" : cron).Split(' ');
+        var from = new DateTimeOffset(2026, 1, 30, 10, 7, 0, TimeSpan.Zero);
+        var expected = new List<DateTimeOffset>();
+        for (var minute = from.AddMinutes(1); expected.Count < 30; minute = minute.AddMinutes(1))
+        {
+            if (Matches(fields[0], minute.Minute, 0) && Matches(fields[1], minute.Hour, 0) && Matches(fields[2], minute.Day, 1)
+                && Matches(fields[3], minute.Month, 1) && Matches(fields[4], (int)minute.DayOfWeek, 0))
+            {
+                expected.Add(minute);
+            }
+        }
+
+        var actual = new List<DateTimeOffset>();
+        for (var at = from; actual.Count < 30; )
+        {
+            at = quartz.GetNextValidTimeAfter(at)!.Value;
+            actual.Add(at);
+        }
+
+        Assert.Equal(expected, actual);
     }
+
+    /// <summary>Whether a cron field (*, n, a-b, */s, a-b/s, lists of them) selects a value; the day fields' '*' is 'any'.</summary>
+    private static bool Matches(string field, int value, int lowest) => field.Split(',').Any(part =>
+    {
+        var (range, step) = part.Split('/') is [var r, var s] ? (r, int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)) : (part, 1);
+        var (low, high) = range == "*" ? (lowest, 59)
+            : range.Split('-') is [var a, var b] ? (int.Parse(a, System.Globalization.CultureInfo.InvariantCulture), int.Parse(b, System.Globalization.CultureInfo.InvariantCulture))
+            : (int.Parse(range, System.Globalization.CultureInfo.InvariantCulture), step > 1 ? 59 : int.Parse(range, System.Globalization.CultureInfo.InvariantCulture));
+        return value >= low && value <= high && (value - low) % step == 0;
+    });
 
     [Fact]
     public async Task AFileThatWaitedPastAScheduledTimeWhileThePlatformWasDownGetsOneCatchUpRun()

@@ -165,7 +165,9 @@ public abstract class CoredmsContract : IAsyncLifetime
 
         Clock.Advance(TimeSpan.FromHours(2));
         Assert.Equal("forever", Assert.Single(await AllAsync(Readings, 1))[3]);
-        Assert.True(await Db.SweepExpiredAsync() >= (Db.Engine == "sqlite" ? 1 : 0));
+        // SQLite removes the one expired row; Cassandra expires rows itself and has nothing to remove. Either way, once.
+        Assert.Equal(Db.Engine == "sqlite" ? 1 : 0, await Db.SweepExpiredAsync());
+        Assert.Equal(0, await Db.SweepExpiredAsync());
         Assert.True(await Db.InsertIfAbsentAsync(Rows(Readings, [1, 1L, 5.0, "again"]), null));
         Assert.Equal(2, (await AllAsync(Readings, 1)).Count);
     }
