@@ -100,15 +100,8 @@ public sealed class ClusterModeTests
             ["Batch__ReconcileSeconds"] = "1",
         };
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        async Task SeenAsync(string text)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"the batch manager never said \"{text}\":\n{string.Join("\n", lines)}");
-                await Task.Delay(50);
-            }
-        }
+        Task SeenAsync(string text) => Eventually.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains(text, StringComparison.Ordinal))), seen => seen,
+            _ => $"the batch manager never said \"{text}\":\n{string.Join("\n", lines)}");
 
         using var manager = ChildHost.StartService("BatchIngestManager.dll", home, environment, lines.Enqueue);
         try

@@ -35,21 +35,9 @@ public static class Flows
         return await WaitForRunAsync(http, tenant, runId, within);
     }
 
-    public static async Task<JsonElement> WaitForRunAsync(this HttpClient http, string tenant, string runId, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var run = JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/runs/{runId}")).RootElement;
-            if (run.GetProperty("status").GetString() is "succeeded" or "partially_succeeded" or "failed")
-            {
-                return run;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"run {runId} did not finish in time: {run}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task<JsonElement> WaitForRunAsync(this HttpClient http, string tenant, string runId, TimeSpan? within = null) =>
+        Eventually.UntilAsync(async () => JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/runs/{runId}")).RootElement,
+            run => run.GetProperty("status").GetString() is "succeeded" or "partially_succeeded" or "failed", run => $"run {runId} did not finish in time: {run}", within);
 
     public static async Task<JsonElement> FileAsync(this HttpClient http, string tenant, string fileId) =>
         JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/files/{fileId}")).RootElement;
@@ -72,21 +60,8 @@ public static class Flows
     }
 
     /// <summary>Polls a dataset until it holds <paramref name="expected"/> rows (or the time limit says something is stuck).</summary>
-    public static async Task<List<JsonElement>> WaitForRowsAsync(this HttpClient http, string tenant, string dataset, int expected, TimeSpan? within = null, string what = "rows")
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var rows = await http.AllRowsAsync(tenant, dataset, what);
-            if (rows.Count >= expected)
-            {
-                return rows;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{tenant}/{dataset} has {rows.Count} {what}, not {expected}");
-            await Task.Delay(50);
-        }
-    }
+    public static Task<List<JsonElement>> WaitForRowsAsync(this HttpClient http, string tenant, string dataset, int expected, TimeSpan? within = null, string what = "rows") =>
+        Eventually.UntilAsync(() => http.AllRowsAsync(tenant, dataset, what), rows => rows.Count >= expected, rows => $"{tenant}/{dataset} has {rows.Count} {what}, not {expected}", within);
 
     /// <summary>
     /// Drops a file into a tenant's staging folder the way the platform asks writers to: written under a dot

@@ -41,16 +41,16 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
         // Chromium writes the port it chose into the profile once it listens.
         var portFile = Path.Combine(profile, "DevToolsActivePort");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!File.Exists(portFile) || File.ReadAllText(portFile).Split('\n')[0].Length == 0)
+        try
         {
-            if (DateTime.UtcNow > deadline || process.HasExited)
-            {
-                await browser.DisposeAsync();
-                throw new InvalidOperationException("Chromium did not open its DevTools port.");
-            }
-
-            await Task.Delay(50);
+            await Eventually.UntilAsync(() => process.HasExited || (File.Exists(portFile) && File.ReadAllText(portFile).Split('\n')[0].Length > 0),
+                "Chromium did not open its DevTools port", TimeSpan.FromSeconds(30));
+            Assert.False(process.HasExited, "Chromium exited before it opened its DevTools port");
+        }
+        catch
+        {
+            await browser.DisposeAsync();
+            throw;
         }
 
         var port = File.ReadAllText(portFile).Split('\n')[0].Trim();
@@ -110,15 +110,10 @@ public sealed class HeadlessChromium : IAsyncDisposable
     }
 
     /// <summary>Evaluates <paramref name="condition"/> until it is true, failing after 30 s with <paramref name="what"/>.</summary>
-    public async Task WaitForAsync(string condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while ((await EvaluateAsync($"!!({condition})"))?.GetValue<bool>() != true)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the page never showed " + what + "; it shows: " + await EvaluateAsync("document.body.innerText"));
-            await Task.Delay(50);
-        }
-    }
+    public Task WaitForAsync(string condition, string what) =>
+        Eventually.UntilAsync(
+            async () => (await EvaluateAsync($"!!({condition})"))?.GetValue<bool>() == true ? null : (await EvaluateAsync("document.body.innerText"))?.ToString() ?? "",
+            text => text is null, text => "the page never showed " + what + "; it shows: " + text, TimeSpan.FromSeconds(30));
 
     public async Task ScreenshotAsync(string path)
     {

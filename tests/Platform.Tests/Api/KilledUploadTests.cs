@@ -49,7 +49,7 @@ public sealed class KilledUploadTests
                 var content = new StalledContent(body, 64 * 1024, release.Task);
                 content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
                 var upload = admin.PostAsync("/tenants/killed_up/datasets/speed_tracking/files", content);
-                await WaitUntilAsync(() => Directory.Exists(incoming) && Directory.GetFiles(incoming, "*.part").Length == 1, "the upload's .part never appeared");
+                await Eventually.UntilAsync(() => Directory.Exists(incoming) && Directory.GetFiles(incoming, "*.part").Length == 1, "the upload's .part never appeared");
 
                 // While it is received, it counts: the day's one file is taken, and its bytes are in staging.
                 var usage = JsonDocument.Parse(await admin.GetStringAsync("/tenants/killed_up/usage")).RootElement;
@@ -76,16 +76,6 @@ public sealed class KilledUploadTests
         {
             release.TrySetResult();
             Directory.Delete(home, recursive: true);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(20);
         }
     }
 }

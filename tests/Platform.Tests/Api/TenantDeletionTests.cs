@@ -66,13 +66,7 @@ public sealed class TenantDeletionTests : IAsyncLifetime
         Assert.Equal(0, JsonDocument.Parse(await fresh.GetStringAsync("/tenants/leaving/files")).RootElement.GetProperty("files").GetArrayLength());
     }
 
-    private static async Task WaitForLogAsync(HttpClient admin, string url)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (JsonDocument.Parse(await admin.GetStringAsync(url)).RootElement.GetProperty("events").GetArrayLength() == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the run's events never reached the log");
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitForLogAsync(HttpClient admin, string url) =>
+        Eventually.UntilAsync(async () => JsonDocument.Parse(await admin.GetStringAsync(url)).RootElement.GetProperty("events").GetArrayLength() > 0,
+            "the run's events never reached the log");
 }

@@ -25,25 +25,16 @@ public sealed class LiveElasticsearchTests
         await t.IngestAndWaitAsync("live_es", "speed_tracking");
 
         using var es = new HttpClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var response = await es.GetAsync($"{url}/{stream}/_search?q=file.id:{fileId}%20AND%20event.action:rows.loaded");
-            if (response.IsSuccessStatusCode)
+        var source = await Eventually.UntilAsync(async () =>
             {
-                var hits = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("hits").GetProperty("hits");
-                if (hits.GetArrayLength() == 1)
-                {
-                    var source = hits[0].GetProperty("_source");
-                    Assert.Equal(MessyFile.AsIs.Loaded, source.GetProperty("mysimbdp.rows_loaded").GetInt64());
-                    Assert.Equal("live_es", source.GetProperty("tenant.id").GetString());
-                    break;
-                }
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "the rows.loaded event never became searchable");
-            await Task.Delay(500);
-        }
+                var response = await es.GetAsync($"{url}/{stream}/_search?q=file.id:{fileId}%20AND%20event.action:rows.loaded");
+                return response.IsSuccessStatusCode
+                    ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("hits").GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("_source").Clone()).ToList()
+                    : [];
+            },
+            hits => hits.Count == 1, _ => "the rows.loaded event never became searchable");
+        Assert.Equal(MessyFile.AsIs.Loaded, source[0].GetProperty("mysimbdp.rows_loaded").GetInt64());
+        Assert.Equal("live_es", source[0].GetProperty("tenant.id").GetString());
 
         await es.DeleteAsync($"{url}/_data_stream/{stream}");
     }

@@ -84,16 +84,6 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
     private List<string> Delivered() => _requests.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where((_, i) => i % 2 == 1))
         .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()!).ToList();
 
-    private static async Task Until(Func<bool> condition, string failure)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(20);
-        }
-    }
-
     [Fact]
     public async Task DocumentsGoInBatchesAsCreateActionsInNewlineTerminatedNdjson()
     {
@@ -104,7 +94,7 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
         }
 
         await shipper.StartAsync(CancellationToken.None);
-        await Until(() => shipper.Shipped == 25, $"shipped {shipper.Shipped}");
+        await Eventually.UntilAsync(() => shipper.Shipped == 25, $"shipped {shipper.Shipped}");
         await shipper.StopAsync(CancellationToken.None);
 
         Assert.All(_requests, r => Assert.Equal("application/x-ndjson", r.ContentType));
@@ -131,7 +121,7 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
         }
 
         await shipper.StartAsync(CancellationToken.None);
-        await Until(() => shipper.Shipped == 3, $"shipped {shipper.Shipped}");
+        await Eventually.UntilAsync(() => shipper.Shipped == 3, $"shipped {shipper.Shipped}");
         await shipper.StopAsync(CancellationToken.None);
 
         Assert.Equal(1, shipper.Rejected);
@@ -149,12 +139,12 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
             buffers.Elasticsearch!.Offer(Document($"event {i}"));
         }
 
-        await Until(() => _requests.Count >= 2, "the shipper did not try");
+        await Eventually.UntilAsync(() => _requests.Count >= 2, "the shipper did not try");
         Assert.Equal(900, shipper.Dropped);
         Assert.Equal(0, shipper.Shipped);
 
         _failWith = 0;
-        await Until(() => shipper.Shipped == 100, $"shipped {shipper.Shipped} after recovery");
+        await Eventually.UntilAsync(() => shipper.Shipped == 100, $"shipped {shipper.Shipped} after recovery");
         await shipper.StopAsync(CancellationToken.None);
         Assert.Equal(Enumerable.Range(900, 100).Select(i => $"event {i}"), _accepted);
     }
@@ -184,7 +174,7 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
         var fileId = await t.UploadAsync("es_platform", "speed_tracking", "messy.csv", MessyFile.Build());
         await t.IngestAndWaitAsync("es_platform", "speed_tracking");
 
-        await Until(() => _requests.Any(r => r.Body.Contains("\"event.action\":\"rows.loaded\"", StringComparison.Ordinal)), "rows.loaded never reached Elasticsearch");
+        await Eventually.UntilAsync(() => _requests.Any(r => r.Body.Contains("\"event.action\":\"rows.loaded\"", StringComparison.Ordinal)), "rows.loaded never reached Elasticsearch");
         var loaded = _requests.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             .Where(l => l.Contains("\"event.action\":\"rows.loaded\"", StringComparison.Ordinal)).Select(l => JsonDocument.Parse(l).RootElement).Single();
         Assert.Equal(fileId, loaded.GetProperty("file.id").GetString());

@@ -24,21 +24,8 @@ public sealed class IngestionLogTests : IAsyncLifetime
     }
 
     /// <summary>Polls until the events the predicate wants are there (the catalog writer batches every half second).</summary>
-    private static async Task<List<JsonElement>> WaitForEventsAsync(HttpClient http, string url, Func<List<JsonElement>, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var events = await EventsAsync(http, url);
-            if (done(events))
-            {
-                return events;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"the log has only: {string.Join(", ", events.Select(e => e.GetProperty("action")))}");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<List<JsonElement>> WaitForEventsAsync(HttpClient http, string url, Func<List<JsonElement>, bool> done) =>
+        Eventually.UntilAsync(() => EventsAsync(http, url), done, events => $"the log has only: {string.Join(", ", events.Select(e => e.GetProperty("action")))}");
 
     /// <summary>The lines of the platform's JSON log files so far (read while the platform writes them).</summary>
     private IEnumerable<string> FileLines()
@@ -107,17 +94,11 @@ public sealed class IngestionLogTests : IAsyncLifetime
         Assert.Equal(times.OrderDescending(StringComparer.Ordinal), times);
 
         // The same document, one per line, in the rolling JSON file (flushed every second).
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement? line = null;
-        while (line is null)
-        {
-            line = FileLines().Where(l => l.Contains(fileId, StringComparison.Ordinal) && l.Contains("\"rows.loaded\"", StringComparison.Ordinal))
-                .Select(l => (JsonElement?)JsonDocument.Parse(l).RootElement).FirstOrDefault();
-            Assert.True(line is not null || DateTime.UtcNow < deadline, "rows.loaded never reached the JSON log file");
-            await Task.Delay(100);
-        }
-
-        Assert.Equal(MessyFile.AsIs.Loaded, line.Value.GetProperty("mysimbdp.rows_loaded").GetInt64());
+        var line = await Eventually.UntilAsync(
+            () => Task.FromResult(FileLines().Where(l => l.Contains(fileId, StringComparison.Ordinal) && l.Contains("\"rows.loaded\"", StringComparison.Ordinal))
+                .Select(l => (JsonElement?)JsonDocument.Parse(l).RootElement).FirstOrDefault()),
+            found => found is not null, _ => "rows.loaded never reached the JSON log file");
+        Assert.Equal(MessyFile.AsIs.Loaded, line!.Value.GetProperty("mysimbdp.rows_loaded").GetInt64());
         Assert.Equal(loaded.GetProperty("message").GetString(), line.Value.GetProperty("message").GetString());
 
         // The tenant reads its own log; the other tenant sees none of it and cannot ask for it.
@@ -169,16 +150,11 @@ public sealed class IngestionLogTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/tenants/log_requests/files")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await tenant.GetAsync("/tenants/log_requests/datasets/nothing")).StatusCode);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        List<JsonElement> lines;
-        do
-        {
-            await Task.Delay(100);
-            lines = FileLines().Select(l => JsonDocument.Parse(l).RootElement.Clone())
+        var lines = await Eventually.UntilAsync(
+            () => Task.FromResult(FileLines().Select(l => JsonDocument.Parse(l).RootElement.Clone())
                 .Where(d => d.TryGetProperty("tenant.id", out var t) && t.GetString() == "log_requests" && d.GetProperty("message").GetString()!.Contains(" answered ", StringComparison.Ordinal))
-                .ToList();
-        }
-        while (lines.Count < 2 && DateTime.UtcNow < deadline);
+                .ToList()),
+            found => found.Count >= 2, found => $"the JSON log file has {found.Count} request lines of log_requests");
 
         Assert.Equal(
             ["GET /tenants/log_requests/files answered 200", "GET /tenants/log_requests/datasets/nothing answered 404"],

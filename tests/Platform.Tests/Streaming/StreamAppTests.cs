@@ -30,46 +30,46 @@ public sealed class StreamAppTests : IAsyncLifetime
         Assert.Equal(MessyFile.AfterApp.ByRule.OrderBy(r => r.Key), quarantine.GroupBy(q => q.GetProperty("rule").GetString()!).Select(g => KeyValuePair.Create(g.Key, g.Count())).OrderBy(r => r.Key));
         Assert.False(File.Exists(Path.Combine(_host.Home, "staging", "client_a", "in", "messy.csv")), "the app removes what it has wrangled");
 
-        var app = AppProcess();
+        var app = await AppProcessAsync();
         app.Kill();
         await app.WaitForExitAsync();
         Flows.DropFile(_host.Home, "client_a", "in", "after-kill.csv", StreamIngestionTests.Readings(77, 25));
 
         var after = await t.WaitForRowsAsync("client_a", "speed_tracking", MessyFile.AfterApp.DistinctRows + 25);
         Assert.Equal(25, after.Count(r => r.GetProperty("sensor_id").GetInt32() == 77));
-        Assert.NotEqual(app.Id, AppProcess().Id);
+        Assert.NotEqual(app.Id, (await AppProcessAsync()).Id);
     }
 
     /// <summary>This host's running stream app, found by its command line and SOURCE_PATH.</summary>
-    private System.Diagnostics.Process AppProcess()
+    private Task<System.Diagnostics.Process> AppProcessAsync()
     {
         var source = "SOURCE_PATH=" + Path.Combine(_host.Home, "staging");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            {
-                if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                {
-                    continue;
-                }
+        return Eventually.UntilAsync(() => Task.FromResult(FindApp(source)), app => app is not null, _ => "the stream app is not running")!;
+    }
 
-                try
-                {
-                    if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("ClientStreamIngestApp.dll", StringComparison.Ordinal)
-                        && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(source))
-                    {
-                        return System.Diagnostics.Process.GetProcessById(pid);
-                    }
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    // The process ended while it was looked at.
-                }
+    private static System.Diagnostics.Process? FindApp(string source)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, "the stream app is not running");
-            Thread.Sleep(50);
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "cmdline")).Contains("ClientStreamIngestApp.dll", StringComparison.Ordinal)
+                    && File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Contains(source))
+                {
+                    return System.Diagnostics.Process.GetProcessById(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                // The process ended while it was looked at.
+            }
         }
+
+        return null;
     }
 }
