@@ -23,11 +23,6 @@ public static class CoredmsServiceCollectionExtensions
                 {
                     o.Sqlite.DataDirectory = defaultDataDirectory;
                 }
-
-                if (o.Cassandra.ContactPoints.Length == 0 && Environment.GetEnvironmentVariable("MYSIMBDP_CASSANDRA") is { Length: > 0 } cassandra)
-                {
-                    o.Cassandra.ContactPoints = cassandra;
-                }
             })
             .Validate(o => o.Engine is "sqlite" or "cassandra", "Coredms:Engine must be 'sqlite' (embedded) or 'cassandra'")
             .Validate(o => o.Engine != "cassandra" || o.Cassandra.ContactPoints.Length > 0, "Coredms:Engine 'cassandra' needs Coredms:Cassandra:ContactPoints (or MYSIMBDP_CASSANDRA)")
@@ -42,7 +37,7 @@ public static class CoredmsServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<CoredmsOptions>>().Value;
             return options.Engine switch
             {
-                "cassandra" => new Cassandra.CassandraCoredms(Options.Create(options.Cassandra)),
+                "cassandra" => new Cassandra.CassandraCoredms(Options.Create(options.Cassandra), sp.GetRequiredService<DataClock>()),
                 _ => new SqliteCoredms(Options.Create(options.Sqlite), sp.GetRequiredService<DataClock>()),
             };
         });

@@ -58,7 +58,11 @@ public interface ICoredms
     /// <summary>Deletes the rows whose leading primary key columns equal <paramref name="keyPrefix"/>.</summary>
     Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default);
 
-    /// <summary>Bytes the keyspace occupies on disk (0 when it does not exist).</summary>
+    /// <summary>
+    /// Bytes the keyspace occupies (0 when it does not exist). An estimate that may lag behind writes: SQLite's is the
+    /// file's size now; Cassandra's is its size estimate, which it refreshes every few minutes (and only from flushed
+    /// data), so rows written since the last refresh are not in it yet.
+    /// </summary>
     Task<long> SizeAsync(string keyspace, CancellationToken ct = default);
 
     /// <summary>Removes rows whose TTL has passed; returns how many. Engines with native TTL return 0.</summary>

@@ -218,28 +218,4 @@ public sealed class RowBatch
         DataTypeKind.VarInt => BigInteger.Parse(Encoding.UTF8.GetString(bytes), CultureInfo.InvariantCulture),
         _ => Encoding.UTF8.GetString(bytes),
     };
-
-    /// <summary>Copies row <paramref name="row"/> of <paramref name="source"/> (same table) as the row being built here.</summary>
-    public void CopyRow(RowBatch source, int row)
-    {
-        for (var c = 0; c < _width; c++)
-        {
-            if (source.IsNull(row, c))
-            {
-                continue;
-            }
-
-            var storage = Table.Columns[c].Type.Storage;
-            if (storage is ValueStorage.Text or ValueStorage.Blob)
-            {
-                SetBytes(c, source.GetBytes(row, c));
-            }
-            else
-            {
-                SetInt64(c, source.GetInt64(row, c));
-            }
-        }
-
-        EndRow();
-    }
 }

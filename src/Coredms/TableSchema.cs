@@ -55,7 +55,12 @@ public sealed class TableSchema
     public int IndexOf(string column) =>
         _indexes.TryGetValue(column, out var i) ? i : throw new ArgumentException($"Table {Keyspace}.{Name} has no column '{column}'.", nameof(column));
 
-    public bool HasColumn(string column) => _indexes.ContainsKey(column);
+    /// <summary>
+    /// Rows of this table are also changed by compare-and-set (<see cref="ICoredms.UpdateIfAsync"/>): an engine whose
+    /// compare-and-set and plain writes are ordered by different clocks (Cassandra: server against client timestamps)
+    /// writes them serially, so that a whole-row upsert never loses to, or overrides, a conditional change out of order.
+    /// </summary>
+    public bool Serial { get; init; }
 
     /// <summary>A stable text form used to detect that two definitions of one table differ.</summary>
     public string Definition =>

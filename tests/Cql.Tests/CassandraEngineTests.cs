@@ -130,7 +130,7 @@ public sealed class CassandraEngineTests
             return (Opcode.Result, body.ToArray());
         });
 
-        await using var engine = new CassandraCoredms(Options.Create(new CassandraOptions { ContactPoints = $"127.0.0.1:{node.Port}", BatchRows = 2, Consistency = "QUORUM", ConnectionsPerNode = 1, DiscoverNodes = false }));
+        await using var engine = new CassandraCoredms(Options.Create(new CassandraOptions { ContactPoints = $"127.0.0.1:{node.Port}", BatchRows = 2, Consistency = "QUORUM", ConnectionsPerNode = 1, DiscoverNodes = false }), DataClock.Real);
         var rows = new RowBatch(Readings, 8);
         foreach (var (sensor, reading, speed) in new[] { (1, 1L, 10.0), (1, 2L, 20.0), (2, 1L, 30.0), (1, 1L, 11.0), (1, 3L, 40.0) })
         {

@@ -75,6 +75,15 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         ("rpc_address", new(CqlType.Of(CqlTypeId.Inet), false)), ("release_version", Text), ("cluster_name", Text),
     ];
 
+    /// <summary>
+    /// How often the size estimates are recomputed, by the cluster's clock (Cassandra's size recorder runs every 5
+    /// minutes by default): between two refreshes <c>system.size_estimates</c> shows the data as it was at the last one.
+    /// </summary>
+    public TimeSpan SizeEstimatesRefresh { get; set; } = TimeSpan.FromMinutes(5);
+
+    private List<(string Keyspace, string Table, long Mean, long Partitions)> _sizes = [];
+    private DateTimeOffset? _sizesAt;
+
     /// <summary>How far the nodes' clocks are from the machine's: it moves the timestamps of writes the client did not stamp (lightweight transactions among them).</summary>
     public TimeSpan ClockOffset { get; set; }
 
@@ -840,7 +849,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
         return new Outcome.SchemaChange("UPDATED", "TABLE", table.Keyspace, table.Name);
     }
 
-    /// <summary>A system table's rows, made from the schema, the data and the nodes when it is read (size estimates are exact, not Cassandra's periodic ones).</summary>
+    /// <summary>A system table's rows, made from the schema, the data and the nodes when it is read (size estimates as of their last refresh).</summary>
     private TableDef Fill(TableDef table, int node)
     {
         static byte[] T(string text) => Encoding.UTF8.GetBytes(text);
@@ -884,12 +893,22 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
 
                 break;
             case ("system", "size_estimates"):
-                foreach (var t in _keyspaces.Values.SelectMany(ks => ks.Tables.Values))
+                var now = clock.GetUtcNow();
+                if (_sizesAt is not { } at || now - at >= SizeEstimatesRefresh)
                 {
-                    var sizes = t.Partitions.Values.Select(p => p.Rows.Sum(r => Live(t, p, r.Key, r.Value)?.Values.Sum(v => (long)v.Length) ?? 0)).Where(s => s > 0).ToList();
-                    var mean = sizes.Count == 0 ? 0 : sizes.Sum() / sizes.Count;
-                    Add(T(t.Keyspace), T(t.Name), T(long.MinValue.ToString(CultureInfo.InvariantCulture)), T(long.MaxValue.ToString(CultureInfo.InvariantCulture)),
-                        CqlCodec.Encode(CqlType.BigInt, mean), CqlCodec.Encode(CqlType.BigInt, (long)sizes.Count));
+                    _sizesAt = now;
+                    _sizes = [];
+                    foreach (var t in _keyspaces.Values.SelectMany(ks => ks.Tables.Values))
+                    {
+                        var sizes = t.Partitions.Values.Select(p => p.Rows.Sum(r => Live(t, p, r.Key, r.Value)?.Values.Sum(v => (long)v.Length) ?? 0)).Where(s => s > 0).ToList();
+                        _sizes.Add((t.Keyspace, t.Name, sizes.Count == 0 ? 0 : sizes.Sum() / sizes.Count, sizes.Count));
+                    }
+                }
+
+                foreach (var (keyspace, name, mean, partitions) in _sizes.Where(s => _keyspaces.ContainsKey(s.Keyspace)))
+                {
+                    Add(T(keyspace), T(name), T(long.MinValue.ToString(CultureInfo.InvariantCulture)), T(long.MaxValue.ToString(CultureInfo.InvariantCulture)),
+                        CqlCodec.Encode(CqlType.BigInt, mean), CqlCodec.Encode(CqlType.BigInt, partitions));
                 }
 
                 break;

@@ -9,19 +9,23 @@ namespace Coredms.Cassandra;
 /// configured replication; tables as the schema says (the partition key first, then the clustering columns);
 /// upserts as prepared INSERTs with the retention as TTL, the batch's rows deduplicated by key (the later
 /// wins), grouped by partition into unlogged batches sent concurrently, all with one client timestamp so that
-/// a later upsert always wins over an earlier one; claims and conditional updates as lightweight transactions
-/// (serial consistency); selects paged with Cassandra's paging state (base64). TTL expiry is Cassandra's own,
-/// so the sweeper has nothing to do.
+/// a later upsert always wins over an earlier one (timestamps from the platform's clock, strictly increasing in
+/// the process, so two writes in one millisecond do not tie); claims and conditional updates as lightweight
+/// transactions (serial consistency), and so are whole-row writes to tables marked <see cref="TableSchema.Serial"/>;
+/// selects paged with Cassandra's paging state (base64). TTL expiry is Cassandra's own, so the sweeper has nothing
+/// to do.
 /// </summary>
 public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
 {
     private readonly CassandraOptions _options;
+    private readonly DataClock _clock;
     private readonly Lazy<Task<CqlSession>> _session;
     private long _lastTimestamp;
 
-    public CassandraCoredms(IOptions<CassandraOptions> options)
+    public CassandraCoredms(IOptions<CassandraOptions> options, DataClock clock)
     {
         _options = options.Value;
+        _clock = clock;
         var consistency = Enum.Parse<Consistency>(_options.Consistency.Replace("_", "", StringComparison.Ordinal), ignoreCase: true);
         _session = new(() => CqlSession.ConnectAsync(new CqlSessionOptions
         {
@@ -40,7 +44,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
     /// <summary>Microseconds since the epoch, strictly increasing in this process (Cassandra's write timestamps).</summary>
     private long NextTimestamp()
     {
-        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         while (true)
         {
             var last = Interlocked.Read(ref _lastTimestamp);
@@ -144,6 +148,16 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
             return 0;
         }
 
+        if (rows.Table.Serial)
+        {
+            for (var row = 0; row < rows.Count; row++)
+            {
+                await UpsertSeriallyAsync(rows, row, ttl, ct);
+            }
+
+            return 0;
+        }
+
         var session = await SessionAsync();
         var table = rows.Table;
         var insert = CassandraCql.Insert(table);
@@ -163,6 +177,25 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
             await session.ExecuteBatchAsync(batch.Select(row => (insert, (IReadOnlyList<object?>)[.. Values(rows, row), seconds])).ToList(), idempotent: true, timestamp, token));
         return 0;
     });
+
+    /// <summary>
+    /// One row by lightweight transactions only: inserted if absent, else updated if present (and inserted again if it
+    /// was deleted between the two), so that it is ordered with the table's other conditional changes.
+    /// </summary>
+    private async Task UpsertSeriallyAsync(RowBatch rows, int row, TimeSpan? ttl, CancellationToken ct)
+    {
+        var table = rows.Table;
+        var single = RowBatch.OfColumns(table, table.Columns.Select((c, i) => (c.Name, i)).ToDictionary(c => c.Name, c => rows.GetValue(row, c.i)));
+        var key = table.PrimaryKeyIndexes.Select(i => single.GetValue(0, i)).ToList();
+        var values = table.Columns.Where(c => !table.PrimaryKey.Contains(c.Name)).ToDictionary(c => c.Name, c => single.GetValue(0, table.IndexOf(c.Name)));
+        while (!await InsertIfAbsentAsync(single, ttl, ct))
+        {
+            if (await UpdateIfAsync(table, key, values, new Dictionary<string, object?>(), ttl, ct))
+            {
+                return;
+            }
+        }
+    }
 
     private static string KeyOf(RowBatch rows, int row, IReadOnlyList<int> columns) =>
         string.Join('\u0001', columns.Select(c => Convert.ToString(rows.GetValue(row, c), CultureInfo.InvariantCulture) ?? "\u0000"));

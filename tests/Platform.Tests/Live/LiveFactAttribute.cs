@@ -19,20 +19,4 @@ public sealed class LiveFactAttribute : FactAttribute
 
     public static string Value(string variable) =>
         Environment.GetEnvironmentVariable(variable) ?? throw new InvalidOperationException(variable + " is not set.");
-
-    /// <summary>Runs one test of a contract suite on a fresh instance, with its set-up and clean-up around it.</summary>
-    public static async Task RunAsync<TContract>(Func<TContract, Task> test)
-        where TContract : IAsyncLifetime, new()
-    {
-        var contract = new TContract();
-        await contract.InitializeAsync();
-        try
-        {
-            await test(contract);
-        }
-        finally
-        {
-            await contract.DisposeAsync();
-        }
-    }
 }

@@ -10,25 +10,23 @@ namespace Platform.Tests.Live;
 
 /// <summary>
 /// The transport contract and the platform's stream path against a real Kafka cluster (<c>MYSIMBDP_KAFKA</c>,
-/// host:port,...). Topics are created by the platform (admin API), with a prefix unique to the run.
+/// host:port,...): every contract test runs here. Topics are created by the platform (admin API), with a prefix
+/// unique to the run.
 /// </summary>
-public sealed class LiveKafkaTests
+[LiveSuite(Variable)]
+public sealed class LiveKafkaTests : TransportContract
 {
     private const string Variable = "MYSIMBDP_KAFKA";
+    private readonly string _prefix = "live" + Guid.NewGuid().ToString("N")[..8];
 
-    private static Task Contract(Func<TransportContract, Task> test) => LiveFactAttribute.RunAsync<RealKafka>(test);
-
-    [LiveFact(Variable)]
-    public Task EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches() => Contract(c => c.EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches());
-
-    [LiveFact(Variable)]
-    public Task ATenantsConsumerNeverSeesAnotherTenantsRecords() => Contract(c => c.ATenantsConsumerNeverSeesAnotherTenantsRecords());
-
-    [LiveFact(Variable)]
-    public Task AFailedWriteIsOfferedAgainAndNothingIsLost() => Contract(c => c.AFailedWriteIsOfferedAgainAndNothingIsLost());
-
-    [LiveFact(Variable)]
-    public Task AConsumerStartedAgainGoesOnFromWhatItHadWritten() => Contract(c => c.AConsumerStartedAgainGoesOnFromWhatItHadWritten());
+    protected override IStreamTransport CreateTransport(TransportOptions options)
+    {
+        options.Engine = "kafka";
+        options.Kafka.BootstrapServers = LiveFactAttribute.Value(Variable);
+        options.Kafka.TopicPrefix = _prefix;
+        options.Kafka.ReplicationFactor = 1;
+        return new KafkaTransport(Options.Create(options), NullLogger<KafkaTransport>.Instance);
+    }
 
     [LiveFact(Variable)]
     public async Task EventsAndDroppedFilesBecomeRowsThroughKafka()
@@ -49,20 +47,5 @@ public sealed class LiveKafkaTests
 
         var rows = await t.WaitForRowsAsync("live_kafka", "speed_tracking", 1100, TimeSpan.FromSeconds(120));
         Assert.Equal(1100, rows.Select(r => (r.GetProperty("sensor_id").GetInt32(), r.GetProperty("reading_id").GetInt32())).Distinct().Count());
-    }
-
-    /// <summary>The contract on the real cluster; not public, so the runner only reaches it through the live facts above.</summary>
-    private sealed class RealKafka : TransportContract
-    {
-        private readonly string _prefix = "live" + Guid.NewGuid().ToString("N")[..8];
-
-        protected override IStreamTransport CreateTransport(TransportOptions options)
-        {
-            options.Engine = "kafka";
-            options.Kafka.BootstrapServers = LiveFactAttribute.Value(Variable);
-            options.Kafka.TopicPrefix = _prefix;
-            options.Kafka.ReplicationFactor = 1;
-            return new KafkaTransport(Options.Create(options), NullLogger<KafkaTransport>.Instance);
-        }
     }
 }

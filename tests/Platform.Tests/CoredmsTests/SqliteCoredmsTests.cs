@@ -2,7 +2,7 @@ using Coredms;
 using Coredms.Sqlite;
 using Microsoft.Extensions.Options;
 
-namespace Platform.Tests.Coredms;
+namespace Platform.Tests.CoredmsTests;
 
 public sealed class SqliteCoredmsTests : CoredmsContract
 {

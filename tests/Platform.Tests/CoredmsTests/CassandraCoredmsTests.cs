@@ -3,7 +3,7 @@ using Coredms.Cassandra;
 using CqlStandIn;
 using Microsoft.Extensions.Options;
 
-namespace Platform.Tests.Coredms;
+namespace Platform.Tests.CoredmsTests;
 
 /// <summary>
 /// The whole coredms contract on the Cassandra engine, through the project's CQL client, against the stand-in
@@ -17,7 +17,7 @@ public sealed class CassandraCoredmsTests : CoredmsContract
     protected override Task<ICoredms> CreateAsync(ManualClock clock)
     {
         _cluster = StandInCluster.Start(clock: clock);
-        return Task.FromResult<ICoredms>(new CassandraCoredms(Options.Create(new CassandraOptions { ContactPoints = _cluster.ContactPoint, ReplicationFactor = 1 })));
+        return Task.FromResult<ICoredms>(new CassandraCoredms(Options.Create(new CassandraOptions { ContactPoints = _cluster.ContactPoint, ReplicationFactor = 1 }), new DataClock(clock)));
     }
 
     protected override async Task DropAsync()
