@@ -3,6 +3,7 @@ using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Tenants;
 using Coredms;
+using IngestionLog;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,11 +37,17 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<Usage.UsageMeter>();
         services.AddSingleton<Usage.UsageLedger>();
         services.AddSingleton<Usage.QuotaPolicy>();
+        services.TryAddSingleton(sp => new Usage.EventRateLimiter(TimeProvider.System));
         services.AddSingleton<SchemaCatalog>();
         services.AddSingleton<Logs.LogCatalog>();
         services.TryAddSingleton(TimeProvider.System);
+        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog) })
+        {
+            services.AddSingleton(sp => (Tenants.ITenantData)sp.GetRequiredService(part));
+        }
+
         services.AddHostedService<CatalogInitializer>();
-        services.AddHostedService<Logs.CatalogLogWriter>();
+        services.AddLogSink<Logs.CatalogLogSink>();
         return services;
     }
 

@@ -24,24 +24,29 @@ public sealed class PlatformOptions
     public bool IsEmbedded => Mode == "embedded";
 }
 
-/// <summary>The platform's environment variables, mapped onto configuration keys.</summary>
+/// <summary>The platform's environment variables, mapped onto configuration keys: the one place they are read.</summary>
 public static class PlatformEnvironment
 {
-    /// <summary>
-    /// Maps <c>MYSIMBDP_HOME</c> to <c>Platform:Home</c> and <c>MYSIMBDP_ADMIN_SECRET</c> to <c>Auth:AdminSecret</c>,
-    /// under any command-line or ASP.NET-style settings given explicitly.
-    /// </summary>
+    /// <summary>Each variable and the setting it gives.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Variables = new Dictionary<string, string>
+    {
+        ["MYSIMBDP_HOME"] = "Platform:Home",
+        ["MYSIMBDP_ADMIN_SECRET"] = "Auth:AdminSecret",
+        ["MYSIMBDP_CASSANDRA"] = "Coredms:Cassandra:ContactPoints",
+        ["MYSIMBDP_KAFKA"] = "Transport:Kafka:BootstrapServers",
+        ["MYSIMBDP_ELASTICSEARCH"] = "Logs:Elasticsearch:Url",
+    };
+
+    /// <summary>Maps each set variable of <see cref="Variables"/> to its setting, under any setting given explicitly (command line, appsettings, ASP.NET-style variables).</summary>
     public static void AddPlatformEnvironment(this Microsoft.Extensions.Configuration.IConfigurationManager configuration)
     {
         var mapped = new Dictionary<string, string?>();
-        if (Environment.GetEnvironmentVariable("MYSIMBDP_HOME") is { Length: > 0 } home && configuration["Platform:Home"] is null)
+        foreach (var (variable, key) in Variables)
         {
-            mapped["Platform:Home"] = home;
-        }
-
-        if (Environment.GetEnvironmentVariable("MYSIMBDP_ADMIN_SECRET") is { Length: > 0 } secret && configuration["Auth:AdminSecret"] is null)
-        {
-            mapped["Auth:AdminSecret"] = secret;
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value && string.IsNullOrEmpty(configuration[key]))
+            {
+                mapped[key] = value;
+            }
         }
 
         Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(configuration, mapped);

@@ -55,7 +55,7 @@ public static class PlatformTables
         new Column("lease_until", DataType.Timestamp),
         new Column("attempts", DataType.Int),
         new Column("run_id", DataType.Text),
-    ], ["tenant"], ["file_id"]);
+    ], ["tenant"], ["file_id"]) { Serial = true };
 
     public static readonly TableSchema Runs = new(Ks, "runs",
     [
@@ -73,15 +73,23 @@ public static class PlatformTables
         new Column("error", DataType.Text),
         new Column("owner", DataType.Text),
         new Column("file_results", DataType.Text),
+    ], ["tenant"], ["run_id"]) { Serial = true };
+
+    /// <summary>The runs not finished yet (requested or running), one row each until the run has its outcome.</summary>
+    public static readonly TableSchema RunQueue = new(Ks, "run_queue",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("run_id", DataType.Text),
+        new Column("requested_at", DataType.Timestamp),
     ], ["tenant"], ["run_id"]);
 
-    /// <summary>One row per tenant while a batch run holds it; the row's TTL is the lease, so a dead holder's lock expires.</summary>
+    /// <summary>One row per lock (a tenant's run slot) while a batch run holds it; the row's TTL is the lease, so a dead holder's lock expires.</summary>
     public static readonly TableSchema TenantLocks = new(Ks, "tenant_locks",
     [
         new Column("tenant", DataType.Text),
         new Column("owner", DataType.Text),
         new Column("acquired_at", DataType.Timestamp),
-    ], ["tenant"]);
+    ], ["tenant"]) { Serial = true };
 
     /// <summary>Every schema a dataset was registered with, by fingerprint: readers of older records find their writer schema here.</summary>
     public static readonly TableSchema Schemas = new(Ks, "schemas",
@@ -100,14 +108,14 @@ public static class PlatformTables
         new Column("rows_quarantined", DataType.BigInt),
         new Column("events", DataType.BigInt),
         new Column("files", DataType.BigInt),
-    ], ["tenant"], ["day"]);
+    ], ["tenant"], ["day"]) { Serial = true };
 
     /// <summary>Bytes of a tenant's files that wait in staging (staged, being ingested, or being received).</summary>
     public static readonly TableSchema StagedBytes = new(Ks, "staged_bytes",
     [
         new Column("tenant", DataType.Text),
         new Column("bytes", DataType.BigInt),
-    ], ["tenant"]);
+    ], ["tenant"]) { Serial = true };
 
     /// <summary>
     /// The ingestion log the admin API reads: a partition per tenant and UTC day (events without a tenant
@@ -128,7 +136,7 @@ public static class PlatformTables
         new Column("document", DataType.Text),
     ], ["tenant", "day"], ["event_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, TenantLocks, Schemas, UsageDays, StagedBytes, LogEvents];
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, UsageDays, StagedBytes, LogEvents];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {
@@ -138,12 +146,4 @@ public static class PlatformTables
             await coredms.EnsureTableAsync(table, ct);
         }
     }
-}
-
-/// <summary>Reads catalog rows by column name.</summary>
-internal static class RowExtensions
-{
-    public static T? Get<T>(this object?[] row, TableSchema table, string column) => row[table.IndexOf(column)] is T value ? value : default;
-
-    public static string Text(this object?[] row, TableSchema table, string column) => row.Get<string>(table, column) ?? "";
 }

@@ -4,9 +4,20 @@ using Coredms;
 namespace Catalog.Agreements;
 
 /// <summary>Service agreements, one per tenant, kept as registered.</summary>
-public sealed class AgreementCatalog(ICoredms coredms, DataClock clock)
+public sealed class AgreementCatalog(ICoredms coredms, DataClock clock) : Tenants.ITenantData
 {
-    private static readonly TableSchema Table = PlatformTables.Agreements;
+    private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.Agreements,
+        a => new() { ["tenant"] = a.Tenant, ["document"] = a.Document, ["updated_at"] = a.UpdatedAt },
+        r => new Stored(r.Text("tenant"), r.Text("document"), r.Get<DateTimeOffset>("updated_at")));
+
+    private sealed record Stored(string Tenant, string Document, DateTimeOffset UpdatedAt)
+    {
+        public ServiceAgreement Agreement()
+        {
+            using var json = JsonDocument.Parse(Document);
+            return ServiceAgreement.From(Tenant, json.RootElement);
+        }
+    }
 
     /// <summary>Raised after an agreement is stored, so that schedules can follow it.</summary>
     public event Action<ServiceAgreement>? Changed;
@@ -16,27 +27,15 @@ public sealed class AgreementCatalog(ICoredms coredms, DataClock clock)
     {
         var agreement = ServiceAgreement.From(tenant, document);
         var existed = await GetAsync(tenant, ct) is not null;
-        var row = new RowBatch(Table, 1);
-        row.SetValue(0, tenant);
-        row.SetValue(1, document.GetRawText());
-        row.SetValue(2, clock.GetUtcNow());
-        row.EndRow();
-        await coredms.UpsertAsync(row, null, ct);
+        await _table.SaveAsync(new Stored(tenant, document.GetRawText(), clock.GetUtcNow()), ct);
         Changed?.Invoke(agreement);
         return existed;
     }
 
-    public Task DeleteAsync(string tenant, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant], ct);
+    public Task DeleteTenantAsync(string tenant, CancellationToken ct) => _table.DeleteAsync([tenant], ct);
 
-    public async Task<ServiceAgreement?> GetAsync(string tenant, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([tenant], 1), ct);
-        if (page.Rows.Count == 0)
-        {
-            return null;
-        }
+    public async Task<ServiceAgreement?> GetAsync(string tenant, CancellationToken ct) => (await _table.GetAsync([tenant], ct))?.Agreement();
 
-        using var json = JsonDocument.Parse(page.Rows[0].Text(Table, "document"));
-        return ServiceAgreement.From(tenant, json.RootElement);
-    }
+    /// <summary>Every tenant's agreement (tenants without one have none here).</summary>
+    public async Task<IReadOnlyList<ServiceAgreement>> ListAsync(CancellationToken ct) => (await _table.ListAsync([], ct)).Select(a => a.Agreement()).ToList();
 }

@@ -72,7 +72,7 @@ public sealed class Dataset
         Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
         TableName = Schema.Name.ToLowerInvariant();
         Table = new TableSchema(Keyspace, TableName, AvroColumns.From(Schema), PartitionKey, PrimaryKey.Skip(PartitionKey.Count).ToList());
-        Quarantine = QuarantineTable(Keyspace);
+        Quarantine = Datasets.Quarantine.Table(Keyspace);
     }
 
     public string Tenant { get; }
@@ -128,16 +128,4 @@ public sealed class Dataset
 
     /// <summary>The dataset a file without one named goes to: the tenant's only dataset, or its default.</summary>
     public static Dataset? OnlyOrDefault(IReadOnlyList<Dataset> all) => all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);
-
-    public static TableSchema QuarantineTable(string keyspace) => new(keyspace, DataConfigurationValidator.QuarantineTable,
-    [
-        new Column("dataset", DataType.Text),
-        new Column("file_id", DataType.Text),
-        new Column("line", DataType.BigInt),
-        new Column("column", DataType.Text),
-        new Column("rule", DataType.Text),
-        new Column("reason", DataType.Text),
-        new Column("raw", DataType.Text),
-        new Column("quarantined_at", DataType.Timestamp),
-    ], ["dataset"], ["file_id", "line"]);
 }

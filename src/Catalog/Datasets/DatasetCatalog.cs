@@ -17,10 +17,19 @@ public sealed record DatasetPutResult(PutOutcome Outcome, Dataset? Dataset, stri
 /// Data configurations per tenant. Registering one creates its keyspace and table in coredms; a dataset
 /// that would share a table with another dataset of the tenant must have the same schema and key.
 /// </summary>
-public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, DataClock clock) : IDisposable
+public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, DataClock clock) : Tenants.ITenantData, IDisposable
 {
-    private static readonly TableSchema Table = PlatformTables.Datasets;
+    private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.Datasets, d => new()
+    {
+        ["tenant"] = d.Tenant, ["name"] = d.Name, ["document"] = d.Document, ["keyspace"] = d.Keyspace, ["table_name"] = d.TableName,
+        ["fingerprint"] = d.Fingerprint, ["created_at"] = d.CreatedAt, ["updated_at"] = d.UpdatedAt,
+    }, r => new Stored(r.Text("tenant"), r.Text("name"), r.Text("document"), r.Text("keyspace"), r.Text("table_name"), r.Get<long>("fingerprint"),
+        r.Get<DateTimeOffset>("created_at"), r.Get<DateTimeOffset>("updated_at")));
+
     private readonly SemaphoreSlim _registration = new(1, 1);
+
+    private sealed record Stored(string Tenant, string Name, string Document, string Keyspace, string TableName, long Fingerprint,
+        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
     /// <summary>
     /// Datasets as last parsed, by tenant and name, with the document they were parsed from: listings and lookups
@@ -67,18 +76,9 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
             }
 
             var now = clock.GetUtcNow();
-            var row = new RowBatch(Table, 1);
-            row.SetValue(Table.IndexOf("tenant"), tenant);
-            row.SetValue(Table.IndexOf("name"), name);
-            row.SetValue(Table.IndexOf("document"), document.GetRawText());
-            row.SetValue(Table.IndexOf("keyspace"), dataset.Keyspace);
-            row.SetValue(Table.IndexOf("table_name"), dataset.TableName);
-            row.SetValue(Table.IndexOf("fingerprint"), dataset.Fingerprint);
-            row.SetValue(Table.IndexOf("created_at"), previous is null ? now : await CreatedAtAsync(tenant, name, ct) ?? now);
-            row.SetValue(Table.IndexOf("updated_at"), now);
-            row.EndRow();
+            var created = previous is null ? now : (await _table.GetAsync([tenant, name], ct))?.CreatedAt ?? now;
             await schemas.RegisterAsync(dataset.Schema, ct);
-            await coredms.UpsertAsync(row, null, ct);
+            await _table.SaveAsync(new Stored(tenant, name, document.GetRawText(), dataset.Keyspace, dataset.TableName, dataset.Fingerprint, created, now), ct);
             Changed?.Invoke(dataset);
             return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
         }
@@ -89,7 +89,7 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     }
 
     /// <summary>Removes every dataset of the tenant with its keyspaces (tables, rows and quarantine).</summary>
-    public async Task DeleteAllAsync(string tenant, CancellationToken ct)
+    public async Task DeleteTenantAsync(string tenant, CancellationToken ct)
     {
         var all = await ListAsync(tenant, ct);
         foreach (var keyspace in all.Select(d => d.Keyspace).Distinct())
@@ -97,52 +97,29 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
             await coredms.DropKeyspaceAsync(keyspace, ct);
         }
 
-        await coredms.DeleteAsync(Table, [tenant], ct);
+        await _table.DeleteAsync([tenant], ct);
         foreach (var dataset in all)
         {
             _parsed.TryRemove((tenant, dataset.Name), out _);
         }
     }
 
-    public async Task<Dataset?> GetAsync(string tenant, string name, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, name], 1), ct);
-        return page.Rows.Count == 0 ? null : ToDataset(page.Rows[0]);
-    }
+    public async Task<Dataset?> GetAsync(string tenant, string name, CancellationToken ct) =>
+        await _table.GetAsync([tenant, name], ct) is { } stored ? Parsed(stored) : null;
 
-    public async Task<IReadOnlyList<Dataset>> ListAsync(string tenant, CancellationToken ct)
-    {
-        var datasets = new List<Dataset>();
-        string? state = null;
-        do
-        {
-            var page = await coredms.SelectAsync(Table, new SelectQuery([tenant], 500, state), ct);
-            datasets.AddRange(page.Rows.Select(ToDataset));
-            state = page.PagingState;
-        }
-        while (state is not null);
+    public async Task<IReadOnlyList<Dataset>> ListAsync(string tenant, CancellationToken ct) => (await _table.ListAsync([tenant], ct)).Select(Parsed).ToList();
 
-        return datasets;
-    }
-
-    private async Task<DateTimeOffset?> CreatedAtAsync(string tenant, string name, CancellationToken ct)
+    private Dataset Parsed(Stored stored)
     {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, name], 1), ct);
-        return page.Rows.Count == 0 ? null : page.Rows[0].Get<DateTimeOffset>(Table, "created_at");
-    }
-
-    private Dataset ToDataset(object?[] row)
-    {
-        var key = (row.Text(Table, "tenant"), row.Text(Table, "name"));
-        var document = row.Text(Table, "document");
-        if (_parsed.TryGetValue(key, out var cached) && cached.Document == document)
+        var key = (stored.Tenant, stored.Name);
+        if (_parsed.TryGetValue(key, out var cached) && cached.Document == stored.Document)
         {
             return cached.Dataset;
         }
 
-        using var json = JsonDocument.Parse(document);
-        var parsed = (document, Dataset.From(key.Item1, key.Item2, json.RootElement));
-        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == document ? racing : parsed).Dataset;
+        using var json = JsonDocument.Parse(stored.Document);
+        var parsed = (stored.Document, Dataset.From(stored.Tenant, stored.Name, json.RootElement));
+        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == stored.Document ? racing : parsed).Dataset;
     }
 
     public void Dispose() => _registration.Dispose();

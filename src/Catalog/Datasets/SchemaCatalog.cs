@@ -10,17 +10,17 @@ namespace Catalog.Datasets;
 /// </summary>
 public sealed class SchemaCatalog(ICoredms coredms, DataClock clock)
 {
-    private static readonly TableSchema Table = PlatformTables.Schemas;
+    private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.Schemas,
+        s => new() { ["fingerprint"] = s.Fingerprint, ["schema"] = s.Json, ["registered_at"] = s.RegisteredAt },
+        r => new Stored(r.Get<long>("fingerprint"), r.Text("schema"), r.Get<DateTimeOffset>("registered_at")));
+
     private readonly ConcurrentDictionary<long, Schema> _cache = new();
+
+    private sealed record Stored(long Fingerprint, string Json, DateTimeOffset RegisteredAt);
 
     public async Task RegisterAsync(Schema schema, CancellationToken ct)
     {
-        var row = new RowBatch(Table, 1);
-        row.SetValue(0, schema.Fingerprint64);
-        row.SetValue(1, schema.ToJson());
-        row.SetValue(2, clock.GetUtcNow());
-        row.EndRow();
-        await coredms.InsertIfAbsentAsync(row, null, ct);
+        await _table.InsertIfAbsentAsync(new Stored(schema.Fingerprint64, schema.ToJson(), clock.GetUtcNow()), null, ct);
         _cache[schema.Fingerprint64] = schema;
     }
 
@@ -31,13 +31,12 @@ public sealed class SchemaCatalog(ICoredms coredms, DataClock clock)
             return cached;
         }
 
-        var page = await coredms.SelectAsync(Table, new SelectQuery([fingerprint], 1), ct);
-        if (page.Rows.Count == 0)
+        if (await _table.GetAsync([fingerprint], ct) is not { } stored)
         {
             return null;
         }
 
-        var schema = Schema.Parse((string)page.Rows[0][1]!);
+        var schema = Schema.Parse(stored.Json);
         _cache[fingerprint] = schema;
         return schema;
     }

@@ -38,59 +38,28 @@ public sealed record FileRecord(
 /// The files of each tenant. <see cref="FileRecord.Path"/> is relative to the tenant's staging folder.
 /// File ids are version-7 UUIDs, so ids sort by arrival.
 /// </summary>
-public sealed class FileCatalog(ICoredms coredms)
+public sealed class FileCatalog(ICoredms coredms) : Tenants.ITenantData
 {
-    private static readonly TableSchema Table = PlatformTables.Files;
+    private readonly CatalogTable<FileRecord> _table = new(coredms, PlatformTables.Files, f => new()
+    {
+        ["tenant"] = f.Tenant, ["file_id"] = f.FileId, ["dataset"] = f.Dataset, ["name"] = f.Name, ["path"] = f.Path, ["status"] = f.Status,
+        ["bytes"] = f.Bytes, ["rows_read"] = f.RowsRead, ["rows_loaded"] = f.RowsLoaded, ["rows_quarantined"] = f.RowsQuarantined,
+        ["rows_skipped"] = f.RowsSkipped, ["received_at"] = f.ReceivedAt, ["started_at"] = f.StartedAt, ["finished_at"] = f.FinishedAt,
+        ["error"] = f.Error, ["owner"] = f.Owner, ["lease_until"] = f.LeaseUntil, ["attempts"] = f.Attempts, ["run_id"] = f.RunId,
+    }, r => new FileRecord(
+        r.Text("tenant"), r.Text("file_id"), r.Text("dataset"), r.Text("name"), r.Text("path"), r.Text("status"), r.Get<long>("bytes"),
+        r.Get<DateTimeOffset>("received_at"), r.Get<long?>("rows_read"), r.Get<long?>("rows_loaded"), r.Get<long?>("rows_quarantined"),
+        r.Get<long?>("rows_skipped"), r.Get<DateTimeOffset?>("started_at"), r.Get<DateTimeOffset?>("finished_at"), r.Get<string>("error"),
+        r.Get<string>("owner"), r.Get<DateTimeOffset?>("lease_until"), r.Get<int>("attempts"), r.Get<string>("run_id")));
 
     public static string NewId() => Guid.CreateVersion7().ToString("N");
 
-    public async Task SaveAsync(FileRecord file, CancellationToken ct)
-    {
-        var row = new RowBatch(Table, 1);
-        Set(row, "tenant", file.Tenant);
-        Set(row, "file_id", file.FileId);
-        Set(row, "dataset", file.Dataset);
-        Set(row, "name", file.Name);
-        Set(row, "path", file.Path);
-        Set(row, "status", file.Status);
-        Set(row, "bytes", file.Bytes);
-        Set(row, "rows_read", file.RowsRead);
-        Set(row, "rows_loaded", file.RowsLoaded);
-        Set(row, "rows_quarantined", file.RowsQuarantined);
-        Set(row, "rows_skipped", file.RowsSkipped);
-        Set(row, "received_at", file.ReceivedAt);
-        Set(row, "started_at", file.StartedAt);
-        Set(row, "finished_at", file.FinishedAt);
-        Set(row, "error", file.Error);
-        Set(row, "owner", file.Owner);
-        Set(row, "lease_until", file.LeaseUntil);
-        Set(row, "attempts", file.Attempts);
-        Set(row, "run_id", file.RunId);
-        row.EndRow();
-        await coredms.SaveSeriallyAsync(row, ct);
-    }
+    public Task SaveAsync(FileRecord file, CancellationToken ct) => _table.SaveAsync(file, ct);
 
-    public async Task<FileRecord?> GetAsync(string tenant, string fileId, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, fileId], 1), ct);
-        return page.Rows.Count == 0 ? null : ToRecord(page.Rows[0]);
-    }
+    public Task<FileRecord?> GetAsync(string tenant, string fileId, CancellationToken ct) => _table.GetAsync([tenant, fileId], ct);
 
     /// <summary>The tenant's files, oldest first.</summary>
-    public async Task<IReadOnlyList<FileRecord>> ListAsync(string tenant, CancellationToken ct)
-    {
-        var files = new List<FileRecord>();
-        string? state = null;
-        do
-        {
-            var page = await coredms.SelectAsync(Table, new SelectQuery([tenant], 1000, state), ct);
-            files.AddRange(page.Rows.Select(ToRecord));
-            state = page.PagingState;
-        }
-        while (state is not null);
-
-        return files;
-    }
+    public async Task<IReadOnlyList<FileRecord>> ListAsync(string tenant, CancellationToken ct) => await _table.ListAsync([tenant], ct);
 
     /// <summary>
     /// Claims a file for ingestion, atomically (compare-and-set in coredms): a staged file, or one whose
@@ -112,66 +81,40 @@ public sealed class FileCatalog(ICoredms coredms)
             ["finished_at"] = null, ["attempts"] = claimed.Attempts, ["run_id"] = runId, ["error"] = null,
             ["rows_read"] = null, ["rows_loaded"] = null, ["rows_quarantined"] = null, ["rows_skipped"] = null,
         };
-        return await coredms.UpdateIfAsync(Table, [file.Tenant, file.FileId], changes, expected, ct: ct) ? claimed : null;
+        return await _table.UpdateIfAsync([file.Tenant, file.FileId], changes, expected, ct) ? claimed : null;
     }
 
     /// <summary>Extends the claim and records progress; false when the claim was lost.</summary>
     public Task<bool> RenewAsync(FileRecord claimed, DateTimeOffset leaseUntil, long rowsRead, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId],
-            new Dictionary<string, object?> { ["lease_until"] = leaseUntil, ["rows_read"] = rowsRead },
-            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+        IfOwnedAsync(claimed, new() { ["lease_until"] = leaseUntil, ["rows_read"] = rowsRead }, ct);
 
     /// <summary>Extends the claim (if this owner still holds it) without touching its progress.</summary>
     public Task<bool> ExtendAsync(FileRecord claimed, DateTimeOffset leaseUntil, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["lease_until"] = leaseUntil },
-            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+        IfOwnedAsync(claimed, new() { ["lease_until"] = leaseUntil }, ct);
 
-    /// <summary>Records where a claimed file now is.</summary>
-    public Task<bool> SetPathAsync(FileRecord claimed, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?> { ["path"] = claimed.Path },
-            new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+    /// <summary>Records where a claimed file now is, extending its claim in the same write.</summary>
+    public Task<bool> MoveAsync(FileRecord claimed, DateTimeOffset leaseUntil, CancellationToken ct) =>
+        IfOwnedAsync(claimed, new() { ["path"] = claimed.Path, ["lease_until"] = leaseUntil }, ct);
 
     /// <summary>Records the outcome and releases the claim; false when the claim had been lost.</summary>
-    public Task<bool> FinishAsync(FileRecord claimed, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?>
-        {
-            ["status"] = claimed.Status, ["path"] = claimed.Path, ["rows_read"] = claimed.RowsRead, ["rows_loaded"] = claimed.RowsLoaded,
-            ["rows_quarantined"] = claimed.RowsQuarantined, ["rows_skipped"] = claimed.RowsSkipped, ["finished_at"] = claimed.FinishedAt,
-            ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null,
-        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+    public Task<bool> FinishAsync(FileRecord claimed, CancellationToken ct) => IfOwnedAsync(claimed, new()
+    {
+        ["status"] = claimed.Status, ["path"] = claimed.Path, ["rows_read"] = claimed.RowsRead, ["rows_loaded"] = claimed.RowsLoaded,
+        ["rows_quarantined"] = claimed.RowsQuarantined, ["rows_skipped"] = claimed.RowsSkipped, ["finished_at"] = claimed.FinishedAt,
+        ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null,
+    }, ct);
 
     /// <summary>Puts a claimed file back to staged (for example when the tenant's app failed), keeping the reason.</summary>
-    public Task<bool> ReleaseAsync(FileRecord claimed, string reason, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [claimed.Tenant, claimed.FileId], new Dictionary<string, object?>
-        {
-            ["status"] = FileStatus.Staged, ["error"] = reason, ["owner"] = null, ["lease_until"] = null, ["run_id"] = null,
-        }, new Dictionary<string, object?> { ["owner"] = claimed.Owner }, ct: ct);
+    public Task<bool> ReleaseAsync(FileRecord claimed, string reason, CancellationToken ct) => IfOwnedAsync(claimed, new()
+    {
+        ["status"] = FileStatus.Staged, ["error"] = reason, ["owner"] = null, ["lease_until"] = null, ["run_id"] = null,
+    }, ct);
 
-    public Task DeleteAsync(string tenant, string fileId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, fileId], ct);
+    public Task DeleteAsync(string tenant, string fileId, CancellationToken ct) => _table.DeleteAsync([tenant, fileId], ct);
 
     /// <summary>Removes the records of every file of the tenant.</summary>
-    public Task DeleteAllAsync(string tenant, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant], ct);
+    public Task DeleteTenantAsync(string tenant, CancellationToken ct) => _table.DeleteAsync([tenant], ct);
 
-    private static void Set(RowBatch row, string column, object? value) => row.SetValue(Table.IndexOf(column), value);
-
-    private static FileRecord ToRecord(object?[] r) => new(
-        r.Text(Table, "tenant"),
-        r.Text(Table, "file_id"),
-        r.Text(Table, "dataset"),
-        r.Text(Table, "name"),
-        r.Text(Table, "path"),
-        r.Text(Table, "status"),
-        r.Get<long>(Table, "bytes"),
-        r.Get<DateTimeOffset>(Table, "received_at"),
-        r.Get<long?>(Table, "rows_read"),
-        r.Get<long?>(Table, "rows_loaded"),
-        r.Get<long?>(Table, "rows_quarantined"),
-        r.Get<long?>(Table, "rows_skipped"),
-        r.Get<DateTimeOffset?>(Table, "started_at"),
-        r.Get<DateTimeOffset?>(Table, "finished_at"),
-        r.Get<string>(Table, "error"),
-        r.Get<string>(Table, "owner"),
-        r.Get<DateTimeOffset?>(Table, "lease_until"),
-        r.Get<int>(Table, "attempts"),
-        r.Get<string>(Table, "run_id"));
+    private Task<bool> IfOwnedAsync(FileRecord claimed, Dictionary<string, object?> changes, CancellationToken ct) =>
+        _table.UpdateIfAsync([claimed.Tenant, claimed.FileId], changes, new() { ["owner"] = claimed.Owner }, ct);
 }

@@ -57,48 +57,70 @@ public sealed record RunRecord(
     IReadOnlyList<RunFile>? FileResults = null);
 
 /// <summary>
-/// Batch runs in the catalog, and the per-tenant lock that keeps two runs of one tenant from overlapping,
-/// even across batch manager processes.
+/// Batch runs in the catalog, the queue of runs not finished yet (so that finding work never lists a tenant's
+/// history), and the per-tenant locks that keep runs from overlapping, even across batch manager processes.
 /// </summary>
-public sealed class RunCatalog(ICoredms coredms, DataClock clock)
+public sealed class RunCatalog(ICoredms coredms, DataClock clock) : Tenants.ITenantData
 {
-    private static readonly TableSchema Table = PlatformTables.Runs;
-    private static readonly TableSchema Locks = PlatformTables.TenantLocks;
+    private static readonly JsonSerializerOptions FileResultsJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly CatalogTable<RunRecord> _runs = new(coredms, PlatformTables.Runs, r => new()
+    {
+        ["tenant"] = r.Tenant, ["run_id"] = r.RunId, ["dataset"] = r.Dataset, ["trigger"] = r.Trigger, ["status"] = r.Status,
+        ["requested_at"] = r.RequestedAt, ["started_at"] = r.StartedAt, ["finished_at"] = r.FinishedAt, ["files"] = r.Files,
+        ["rows_loaded"] = r.RowsLoaded, ["rows_quarantined"] = r.RowsQuarantined, ["error"] = r.Error, ["owner"] = r.Owner,
+        ["file_results"] = r.FileResults is null ? null : JsonSerializer.Serialize(r.FileResults, FileResultsJson),
+    }, r => new RunRecord(
+        r.Text("tenant"), r.Text("run_id"), r.Get<string>("dataset"), r.Text("trigger"), r.Text("status"), r.Get<DateTimeOffset>("requested_at"),
+        r.Get<DateTimeOffset?>("started_at"), r.Get<DateTimeOffset?>("finished_at"), r.Get<int>("files"), r.Get<long>("rows_loaded"),
+        r.Get<long>("rows_quarantined"), r.Get<string>("error"), r.Get<string>("owner"),
+        r.Get<string>("file_results") is { } json ? JsonSerializer.Deserialize<List<RunFile>>(json, FileResultsJson) : null));
+
+    private readonly CatalogTable<QueuedRun> _queue = new(coredms, PlatformTables.RunQueue,
+        q => new() { ["tenant"] = q.Tenant, ["run_id"] = q.RunId, ["requested_at"] = q.RequestedAt },
+        r => new QueuedRun(r.Text("tenant"), r.Text("run_id"), r.Get<DateTimeOffset>("requested_at")));
+
+    private readonly CatalogTable<RunLock> _locks = new(coredms, PlatformTables.TenantLocks,
+        l => new() { ["tenant"] = l.Name, ["owner"] = l.Owner, ["acquired_at"] = l.AcquiredAt },
+        r => new RunLock(r.Text("tenant"), r.Text("owner"), r.Get<DateTimeOffset>("acquired_at")));
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _requesting = new(StringComparer.Ordinal);
+
+    private sealed record QueuedRun(string Tenant, string RunId, DateTimeOffset RequestedAt);
+
+    private sealed record RunLock(string Name, string Owner, DateTimeOffset AcquiredAt);
 
     /// <summary>Raised after a run is requested, so that an executor in this process starts at once.</summary>
     public event Action? Requested;
 
-    /// <summary>Most runs a tenant may have waiting (requested, not yet running).</summary>
-    public const int MaxWaiting = 10;
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _requesting = new(StringComparer.Ordinal);
-
+    /// <summary>Requests a run: queued first, then recorded, so that a recorded request is always found.</summary>
     public async Task<RunRecord> RequestAsync(string tenant, string? dataset, string trigger, CancellationToken ct)
     {
         var run = new RunRecord(tenant, Guid.CreateVersion7().ToString("N"), dataset, trigger, RunStatus.Requested, clock.GetUtcNow());
-        await SaveAsync(run, ct);
+        await _queue.SaveAsync(new QueuedRun(tenant, run.RunId, run.RequestedAt), ct);
+        await _runs.SaveAsync(run, ct);
         Requested?.Invoke();
         return run;
     }
 
     /// <summary>
     /// Requests a run unless one already waiting covers it (a run of the same dataset, or of all datasets), which is
-    /// then returned with <c>Reused</c>; null when <see cref="MaxWaiting"/> runs wait already. Requests of one tenant
+    /// then returned with <c>Reused</c>; null when <paramref name="maxWaiting"/> runs wait already. Requests of one tenant
     /// take turns in this process, so two at once do not both add a run.
     /// </summary>
-    public async Task<(RunRecord? Run, bool Reused)> RequestOnceAsync(string tenant, string? dataset, string trigger, CancellationToken ct)
+    public async Task<(RunRecord? Run, bool Reused)> RequestOnceAsync(string tenant, string? dataset, string trigger, int maxWaiting, CancellationToken ct)
     {
         var turn = _requesting.GetOrAdd(tenant, _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync(ct);
         try
         {
-            var waiting = (await ListAsync(tenant, ct)).Where(r => r.Status == RunStatus.Requested).ToList();
+            var waiting = (await UnfinishedAsync(tenant, ct)).Where(r => r.Status == RunStatus.Requested).ToList();
             if (waiting.FirstOrDefault(r => r.Dataset is null || r.Dataset == dataset) is { } covering)
             {
                 return (covering, true);
             }
 
-            return waiting.Count >= MaxWaiting ? (null, false) : (await RequestAsync(tenant, dataset, trigger, ct), false);
+            return waiting.Count >= maxWaiting ? (null, false) : (await RequestAsync(tenant, dataset, trigger, ct), false);
         }
         finally
         {
@@ -106,102 +128,75 @@ public sealed class RunCatalog(ICoredms coredms, DataClock clock)
         }
     }
 
-    public async Task SaveAsync(RunRecord run, CancellationToken ct)
+    /// <summary>
+    /// The runs requested or running, oldest first: of one tenant, or of all when <paramref name="tenant"/> is null.
+    /// Queue entries whose run has finished (or is gone) are removed on the way.
+    /// </summary>
+    public async Task<IReadOnlyList<RunRecord>> UnfinishedAsync(string? tenant, CancellationToken ct)
     {
-        var row = new RowBatch(Table, 1);
-        row.SetValue(0, run.Tenant);
-        row.SetValue(1, run.RunId);
-        row.SetValue(2, run.Dataset);
-        row.SetValue(3, run.Trigger);
-        row.SetValue(4, run.Status);
-        row.SetValue(5, run.RequestedAt);
-        row.SetValue(6, run.StartedAt);
-        row.SetValue(7, run.FinishedAt);
-        row.SetValue(8, run.Files);
-        row.SetValue(9, run.RowsLoaded);
-        row.SetValue(10, run.RowsQuarantined);
-        row.SetValue(11, run.Error);
-        row.SetValue(12, run.Owner);
-        row.SetValue(13, run.FileResults is null ? null : JsonSerializer.Serialize(run.FileResults, FileResultsJson));
-        row.EndRow();
-        await coredms.SaveSeriallyAsync(row, ct);
+        var unfinished = new List<RunRecord>();
+        foreach (var queued in await _queue.ListAsync(tenant is null ? [] : [tenant], ct))
+        {
+            if (await GetAsync(queued.Tenant, queued.RunId, ct) is { } run && !RunStatus.IsFinished(run.Status))
+            {
+                unfinished.Add(run);
+            }
+            else
+            {
+                await _queue.DeleteAsync([queued.Tenant, queued.RunId], ct);
+            }
+        }
+
+        return unfinished.OrderBy(r => r.RunId, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>Takes a requested run, atomically; false when another executor took it.</summary>
     public Task<bool> TryStartAsync(RunRecord run, string owner, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Table, [run.Tenant, run.RunId],
-            new Dictionary<string, object?> { ["status"] = RunStatus.Running, ["owner"] = owner, ["started_at"] = clock.GetUtcNow() },
-            new Dictionary<string, object?> { ["status"] = RunStatus.Requested }, ct: ct);
+        _runs.UpdateIfAsync([run.Tenant, run.RunId], new() { ["status"] = RunStatus.Running, ["owner"] = owner, ["started_at"] = clock.GetUtcNow() },
+            new() { ["status"] = RunStatus.Requested }, ct);
 
-    public async Task<RunRecord?> GetAsync(string tenant, string runId, CancellationToken ct)
+    /// <summary>Records a run's outcome and takes it out of the queue.</summary>
+    public async Task FinishAsync(RunRecord run, CancellationToken ct)
     {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, runId], 1), ct);
-        return page.Rows.Count == 0 ? null : ToRecord(page.Rows[0]);
+        await _runs.SaveAsync(run, ct);
+        await _queue.DeleteAsync([run.Tenant, run.RunId], ct);
     }
+
+    public Task<RunRecord?> GetAsync(string tenant, string runId, CancellationToken ct) => _runs.GetAsync([tenant, runId], ct);
 
     /// <summary>The tenant's runs, oldest first.</summary>
-    public async Task<IReadOnlyList<RunRecord>> ListAsync(string tenant, CancellationToken ct)
+    public async Task<IReadOnlyList<RunRecord>> ListAsync(string tenant, CancellationToken ct) => await _runs.ListAsync([tenant], ct);
+
+    public Task DeleteAsync(string tenant, string runId, CancellationToken ct) => _runs.DeleteAsync([tenant, runId], ct);
+
+    /// <summary>Removes every run of the tenant, its queue and its lock.</summary>
+    public async Task DeleteTenantAsync(string tenant, CancellationToken ct)
     {
-        var runs = new List<RunRecord>();
-        string? state = null;
-        do
-        {
-            var page = await coredms.SelectAsync(Table, new SelectQuery([tenant], 1000, state), ct);
-            runs.AddRange(page.Rows.Select(ToRecord));
-            state = page.PagingState;
-        }
-        while (state is not null);
-
-        return runs;
-    }
-
-    public Task DeleteAsync(string tenant, string runId, CancellationToken ct) => coredms.DeleteAsync(Table, [tenant, runId], ct);
-
-    /// <summary>Removes every run of the tenant and its lock.</summary>
-    public async Task DeleteAllAsync(string tenant, CancellationToken ct)
-    {
-        await coredms.DeleteAsync(Table, [tenant], ct);
-        await coredms.DeleteAsync(Locks, [tenant], ct);
+        await _runs.DeleteAsync([tenant], ct);
+        await _queue.DeleteAsync([tenant], ct);
+        await _locks.DeleteAsync([tenant], ct);
     }
 
     /// <summary>
-    /// Takes the tenant's batch lock for <paramref name="lease"/>; false while another live holder has it. A lock
-    /// whose holder <paramref name="isGone"/> says is gone (a killed process of this host) is taken over at once.
+    /// Takes the lock <paramref name="name"/> (a tenant's run slot) for <paramref name="lease"/>; false while another live
+    /// holder has it. A lock whose holder <paramref name="isGone"/> says is gone (a killed process of this host) is taken over at once.
     /// </summary>
-    public async Task<bool> TryLockAsync(string tenant, string owner, TimeSpan lease, Func<string?, bool> isGone, CancellationToken ct)
+    public async Task<bool> TryLockAsync(string name, string owner, TimeSpan lease, Func<string?, bool> isGone, CancellationToken ct)
     {
-        var row = new RowBatch(Locks, 1);
-        row.SetValue(0, tenant);
-        row.SetValue(1, owner);
-        row.SetValue(2, clock.GetUtcNow());
-        row.EndRow();
-        if (await coredms.InsertIfAbsentAsync(row, lease, ct))
+        if (await _locks.InsertIfAbsentAsync(new RunLock(name, owner, clock.GetUtcNow()), lease, ct))
         {
             return true;
         }
 
-        var page = await coredms.SelectAsync(Locks, new SelectQuery([tenant], 1), ct);
-        var holder = page.Rows.Count == 1 ? page.Rows[0][1] as string : null;
+        var holder = (await _locks.GetAsync([name], ct))?.Owner;
         return holder is not null && isGone(holder)
-            && await coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
-                new Dictionary<string, object?> { ["owner"] = holder }, lease, ct);
+            && await _locks.UpdateIfAsync([name], new() { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() }, new() { ["owner"] = holder }, ct, lease);
     }
 
     /// <summary>Keeps the lock for another lease, if this owner still holds it.</summary>
-    public Task<bool> RenewLockAsync(string tenant, string owner, TimeSpan lease, CancellationToken ct) =>
-        coredms.UpdateIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() },
-            new Dictionary<string, object?> { ["owner"] = owner }, lease, ct);
+    public Task<bool> RenewLockAsync(string name, string owner, TimeSpan lease, CancellationToken ct) =>
+        _locks.UpdateIfAsync([name], new() { ["owner"] = owner, ["acquired_at"] = clock.GetUtcNow() }, new() { ["owner"] = owner }, ct, lease);
 
     /// <summary>Releases the lock if this owner still holds it (one conditional delete: a taker-over's lock stays).</summary>
-    public Task UnlockAsync(string tenant, string owner, CancellationToken ct) =>
-        coredms.DeleteIfAsync(Locks, [tenant], new Dictionary<string, object?> { ["owner"] = owner }, ct);
-
-    private static readonly JsonSerializerOptions FileResultsJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
-    private static RunRecord ToRecord(object?[] r) => new(
-        r.Text(Table, "tenant"), r.Text(Table, "run_id"), r.Get<string>(Table, "dataset"), r.Text(Table, "trigger"), r.Text(Table, "status"),
-        r.Get<DateTimeOffset>(Table, "requested_at"), r.Get<DateTimeOffset?>(Table, "started_at"), r.Get<DateTimeOffset?>(Table, "finished_at"),
-        r.Get<int>(Table, "files"), r.Get<long>(Table, "rows_loaded"), r.Get<long>(Table, "rows_quarantined"), r.Get<string>(Table, "error"),
-        r.Get<string>(Table, "owner"),
-        r.Get<string>(Table, "file_results") is { } json ? JsonSerializer.Deserialize<List<RunFile>>(json, FileResultsJson) : null);
+    public Task UnlockAsync(string name, string owner, CancellationToken ct) => _locks.DeleteIfAsync([name], new() { ["owner"] = owner }, ct);
 }

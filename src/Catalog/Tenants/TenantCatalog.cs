@@ -15,7 +15,14 @@ public sealed record Tenant(string Id, DateTimeOffset CreatedAt, int SecretGener
 /// </summary>
 public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
 {
-    private static readonly TableSchema Table = PlatformTables.Tenants;
+    private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.Tenants,
+        t => new() { ["id"] = t.Id, ["secret_hash"] = t.SecretHash, ["created_at"] = t.CreatedAt, ["secret_generation"] = t.SecretGeneration },
+        r => new Stored(r.Text("id"), r.Text("secret_hash"), r.Get<DateTimeOffset>("created_at"), r.Get<int?>("secret_generation") ?? 1));
+
+    private sealed record Stored(string Id, string SecretHash, DateTimeOffset CreatedAt, int SecretGeneration)
+    {
+        public Tenant Tenant => new(Id, CreatedAt, SecretGeneration);
+    }
 
     [GeneratedRegex("^[a-z0-9_]{1,32}$")]
     public static partial Regex IdPattern();
@@ -32,13 +39,7 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
     public async Task<string?> CreateAsync(string id, CancellationToken ct)
     {
         var secret = NewSecret();
-        var row = new RowBatch(Table, 1);
-        row.SetValue(0, id);
-        row.SetValue(1, Hash(secret));
-        row.SetValue(2, clock.GetUtcNow());
-        row.SetValue(3, 1);
-        row.EndRow();
-        if (!await coredms.InsertIfAbsentAsync(row, null, ct))
+        if (!await _table.InsertIfAbsentAsync(new Stored(id, Hash(secret), clock.GetUtcNow(), 1), null, ct))
         {
             return null;
         }
@@ -56,9 +57,8 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
         var secret = NewSecret();
         while (await GetAsync(id, ct) is { } tenant)
         {
-            if (await coredms.UpdateIfAsync(Table, [id],
-                new Dictionary<string, object?> { ["secret_hash"] = Hash(secret), ["secret_generation"] = tenant.SecretGeneration + 1 },
-                new Dictionary<string, object?> { ["secret_generation"] = tenant.SecretGeneration }, ct: ct))
+            if (await _table.UpdateIfAsync([id], new() { ["secret_hash"] = Hash(secret), ["secret_generation"] = tenant.SecretGeneration + 1 },
+                new() { ["secret_generation"] = tenant.SecretGeneration }, ct))
             {
                 SecretChanged?.Invoke(id);
                 return secret;
@@ -71,30 +71,14 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
     /// <summary>Removes the tenant's row; its tokens stop working with it.</summary>
     public async Task DeleteAsync(string id, CancellationToken ct)
     {
-        await coredms.DeleteAsync(Table, [id], ct);
+        await _table.DeleteAsync([id], ct);
         SecretChanged?.Invoke(id);
     }
 
-    public async Task<Tenant?> GetAsync(string id, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Table, new SelectQuery([id], 1), ct);
-        return page.Rows.Count == 0 ? null : ToTenant(page.Rows[0]);
-    }
+    public async Task<Tenant?> GetAsync(string id, CancellationToken ct) => (await _table.GetAsync([id], ct))?.Tenant;
 
-    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct)
-    {
-        var tenants = new List<Tenant>();
-        string? state = null;
-        do
-        {
-            var page = await coredms.SelectAsync(Table, SelectQuery.All(500, state), ct);
-            tenants.AddRange(page.Rows.Select(ToTenant));
-            state = page.PagingState;
-        }
-        while (state is not null);
-
-        return tenants.OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
-    }
+    public async Task<IReadOnlyList<Tenant>> ListAsync(CancellationToken ct) =>
+        (await _table.ListAsync([], ct)).Select(t => t.Tenant).OrderBy(t => t.Id, StringComparer.Ordinal).ToList();
 
     /// <summary>The tenant when the secret is its own (compared in constant time), else null.</summary>
     public async Task<Tenant?> VerifySecretAsync(string id, string secret, CancellationToken ct)
@@ -104,18 +88,13 @@ public sealed partial class TenantCatalog(ICoredms coredms, DataClock clock)
             return null;
         }
 
-        var page = await coredms.SelectAsync(Table, new SelectQuery([id], 1), ct);
-        if (page.Rows.Count == 0)
+        if (await _table.GetAsync([id], ct) is not { } stored)
         {
             return null;
         }
 
-        var stored = Encoding.ASCII.GetBytes(page.Rows[0].Text(Table, "secret_hash"));
-        return CryptographicOperations.FixedTimeEquals(stored, Encoding.ASCII.GetBytes(Hash(secret))) ? ToTenant(page.Rows[0]) : null;
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored.SecretHash), Encoding.ASCII.GetBytes(Hash(secret))) ? stored.Tenant : null;
     }
-
-    private static Tenant ToTenant(object?[] row) =>
-        new(row.Text(Table, "id"), row.Get<DateTimeOffset>(Table, "created_at"), row.Get<int?>(Table, "secret_generation") ?? 1);
 
     private static string NewSecret() => "mss_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

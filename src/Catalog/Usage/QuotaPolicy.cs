@@ -4,22 +4,36 @@ using Coredms;
 
 namespace Catalog.Usage;
 
-/// <summary>Why a tenant may not do something now: the quota, its limit, the usage, and the HTTP status that says so (413 or 429).</summary>
-public sealed record QuotaRefusal(string Quota, long? Limit, long Used, int Status, string Detail);
+/// <summary>
+/// Why a tenant may not do something now: the quota (or <c>agreement</c> when it has none), its limit, the usage, the
+/// HTTP status that says so (409, 413 or 429) and, for a rate, when to ask again.
+/// </summary>
+public sealed record QuotaRefusal(string Quota, long? Limit, long Used, int Status, string Detail, TimeSpan? RetryAfter = null)
+{
+    public const string NoAgreement = "agreement";
+}
 
 /// <summary>An upload's share of the tenant's quotas, held while its body is received: one file today, and its bytes in staging.</summary>
 public sealed record UploadReservation(string Tenant, DateOnly Day, long Bytes);
+
+/// <summary>An events request let in: the agreement it is ingested under and the rows of today's rows_per_day it holds.</summary>
+public sealed record EventsReservation(string Tenant, ServiceAgreement Agreement, long Rows);
 
 /// <summary>
 /// The one place that says whether a tenant may take more: a file of N bytes, N events, more rows today. Every path
 /// asks it, and what it allows is reserved in the <see cref="UsageLedger"/> in the same atomic step as the check, so
 /// parallel requests cannot pass a limit together; what is then refused or fails is given back. Limits come from the
-/// tenant's agreement (none without one).
+/// tenant's agreement. A tenant without one may register datasets and upload (files wait, staged), but nothing of it
+/// is ingested: its retention is unknown.
 /// </summary>
-public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog datasets, UsageLedger ledger, ICoredms coredms)
+public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog datasets, UsageLedger ledger, ICoredms coredms, EventRateLimiter rates)
 {
+    public const int Conflict = 409;
     public const int TooLarge = 413;
     public const int TooMany = 429;
+
+    /// <summary>Most runs a tenant may have waiting (requested, not yet running).</summary>
+    public const int MaxWaitingRuns = 10;
 
     /// <summary>Reserves a file of <paramref name="bytes"/> (files_per_day, storage_mb), or says which quota refuses it.</summary>
     public async Task<(UploadReservation? Reservation, QuotaRefusal? Refusal)> ReserveUploadAsync(string tenant, long bytes, CancellationToken ct)
@@ -31,7 +45,7 @@ public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog data
         if (!applied)
         {
             return (null, new QuotaRefusal("files_per_day", quotas.FilesPerDay, today.Files, TooMany,
-                $"Tenant '{tenant}' has uploaded {today.Files} files today, its files_per_day limit is {quotas.FilesPerDay}; try again tomorrow (UTC)."));
+                $"Tenant '{tenant}' has uploaded {today.Files} files today, its files_per_day limit is {quotas.FilesPerDay}; try again tomorrow (UTC).", UntilTomorrow()));
         }
 
         var stored = quotas.StorageMb is null ? 0 : await StoredBytesAsync(tenant, ct);
@@ -60,44 +74,81 @@ public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog data
         bytes == reservation.Bytes ? Task.CompletedTask : ledger.AddStagedAsync(reservation.Tenant, bytes - reservation.Bytes, CancellationToken.None);
 
     /// <summary>
-    /// Reserves <paramref name="events"/> rows of today's rows_per_day for an events request, after checking
-    /// storage_mb; returns the rows reserved (0 without a rows_per_day limit) or what refuses them.
+    /// Lets an events request in: the tenant has an agreement, the events fit its events_per_second rate and its
+    /// storage_mb, and their rows are reserved out of today's rows_per_day. Otherwise says what refuses them.
     /// </summary>
-    public async Task<(long Reserved, QuotaRefusal? Refusal)> ReserveEventsAsync(string tenant, long events, CancellationToken ct)
+    public async Task<(EventsReservation? Reservation, QuotaRefusal? Refusal)> ReserveEventsAsync(string tenant, long events, CancellationToken ct)
     {
-        var quotas = await QuotasAsync(tenant, ct);
+        if (await agreements.GetAsync(tenant, ct) is not { } agreement)
+        {
+            return (null, Unregistered(tenant));
+        }
+
+        var quotas = agreement.Quotas;
+        if (quotas.EventsPerSecond is { } perSecond && rates.TryTake(tenant, perSecond, events) is { Allowed: false } decision)
+        {
+            return (null, decision.TooLarge
+                ? new QuotaRefusal("events_per_second", perSecond, events, TooLarge,
+                    $"The request has {events} events, more than the events_per_second limit of {perSecond} allows at once; send at most {perSecond} per request.")
+                : new QuotaRefusal("events_per_second", perSecond, events, TooMany,
+                    $"Tenant '{tenant}' may send {perSecond} events per second; these {events} fit in {decision.RetryAfter.TotalSeconds:0.###} s. Nothing of this request was taken.",
+                    decision.RetryAfter));
+        }
+
         if (await StorageRefusalAsync(tenant, quotas, ct) is { } full)
         {
-            return (0, full);
+            return (null, full);
         }
 
         if (quotas.RowsPerDay is not { } limit)
         {
-            return (0, null);
+            return (new EventsReservation(tenant, agreement, 0), null);
         }
 
         var (applied, today) = await ledger.TryAddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: events), found => found.RowsLoaded + events <= limit, ct);
-        return applied ? (events, null) : (0, new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
-            $"Tenant '{tenant}' has loaded {today.RowsLoaded} rows today, its rows_per_day limit is {limit}: these {events} events do not fit. Nothing of this request was taken."));
+        return applied ? (new EventsReservation(tenant, agreement, events), null) : (null, new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
+            $"Tenant '{tenant}' has loaded {today.RowsLoaded} rows today, its rows_per_day limit is {limit}: these {events} events do not fit. Nothing of this request was taken.",
+            UntilTomorrow()));
     }
 
-    /// <summary>Counts what an events request stored, giving back what was reserved and not loaded.</summary>
-    public Task SettleEventsAsync(string tenant, long reserved, long loaded, long quarantined, long events) =>
-        ledger.AddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: loaded - reserved, RowsQuarantined: quarantined, Events: events), CancellationToken.None);
+    /// <summary>Counts what an events request stored, giving back what was reserved and not loaded (all of it when nothing was stored).</summary>
+    public Task SettleEventsAsync(EventsReservation reservation, long loaded, long quarantined, long events) =>
+        ledger.AddAsync(reservation.Tenant, ledger.Today, new DayDelta(RowsLoaded: loaded - reservation.Rows, RowsQuarantined: quarantined, Events: events), CancellationToken.None);
 
-    /// <summary>Whether the tenant may load more rows today (checked before each file: a file's rows are not known before it is read).</summary>
-    public async Task<QuotaRefusal?> RowsLeftAsync(string tenant, CancellationToken ct)
+    /// <summary>
+    /// Whether the tenant's staged files may be ingested now, and under which agreement: it has one, and rows left
+    /// today (checked before each file: a file's rows are not known before it is read). Runs, the stream's files and
+    /// the ingest request all ask this.
+    /// </summary>
+    public async Task<(ServiceAgreement? Agreement, QuotaRefusal? Refusal)> AdmitAsync(string tenant, CancellationToken ct)
     {
-        var quotas = await QuotasAsync(tenant, ct);
-        if (quotas.RowsPerDay is not { } limit)
+        if (await agreements.GetAsync(tenant, ct) is not { } agreement)
         {
-            return null;
+            return (null, Unregistered(tenant));
+        }
+
+        if (agreement.Quotas.RowsPerDay is not { } limit)
+        {
+            return (agreement, null);
         }
 
         var today = await ledger.DayAsync(tenant, ledger.Today, ct);
-        return today.RowsLoaded < limit ? null : new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
-            $"rows_per_day quota reached (limit {limit}, used {today.RowsLoaded}); files stay staged until tomorrow (UTC)");
+        return today.RowsLoaded < limit ? (agreement, null) : (null, new QuotaRefusal("rows_per_day", limit, today.RowsLoaded, TooMany,
+            $"rows_per_day quota reached (limit {limit}, used {today.RowsLoaded}); files stay staged until tomorrow (UTC)", UntilTomorrow()));
     }
+
+    /// <summary>How many runs of the tenant may go at once: its concurrent_runs (1 to 16, 1 by default), and 1 whenever it has a batch app, which works on the whole staging folder.</summary>
+    public static int RunSlots(ServiceAgreement? agreement) =>
+        agreement?.BatchApp is null ? (int)Math.Clamp(agreement?.Quotas.ConcurrentRuns ?? 1, 1, 16) : 1;
+
+    /// <summary>The refusal of a run request while <see cref="MaxWaitingRuns"/> wait already.</summary>
+    public static QuotaRefusal QueueFull(string tenant) => new("waiting_runs", MaxWaitingRuns, MaxWaitingRuns, TooMany,
+        $"Tenant '{tenant}' has {MaxWaitingRuns} runs waiting already; ask again once some have started.");
+
+    private static QuotaRefusal Unregistered(string tenant) => new(QuotaRefusal.NoAgreement, null, 0, Conflict,
+        $"Tenant '{tenant}' has no service agreement, so retention is unknown and nothing is ingested: PUT /tenants/{tenant}/agreement first (files uploaded meanwhile wait, staged).");
+
+    private TimeSpan UntilTomorrow() => ledger.Today.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ledger.Now.UtcDateTime;
 
     /// <summary>Counts a file's rows once it has been ingested, and its bytes out of staging.</summary>
     public async Task FileIngestedAsync(string tenant, long bytes, long loaded, long quarantined)
@@ -105,6 +156,9 @@ public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog data
         await ledger.AddAsync(tenant, ledger.Today, new DayDelta(RowsLoaded: loaded, RowsQuarantined: quarantined), CancellationToken.None);
         await ledger.AddStagedAsync(tenant, -bytes, CancellationToken.None);
     }
+
+    /// <summary>A staged file removed without being ingested (past retention): its bytes leave staging.</summary>
+    public Task FileRemovedAsync(string tenant, long bytes) => ledger.AddStagedAsync(tenant, -bytes, CancellationToken.None);
 
     /// <summary>Counts a file that arrived in staging without an upload (dropped, or written by a tenant's app).</summary>
     public Task FileArrivedAsync(string tenant, long bytes) => ledger.AddStagedAsync(tenant, bytes, CancellationToken.None);

@@ -22,19 +22,35 @@ public readonly record struct DayDelta(long Files = 0, long RowsLoaded = 0, long
 /// contention to retry); across processes a lost compare-and-set is retried with back-off until it applies. A change
 /// never gives up: what the platform has stored is always counted.
 /// </summary>
-public sealed class UsageLedger(ICoredms coredms, DataClock clock)
+public sealed class UsageLedger(ICoredms coredms, DataClock clock) : Tenants.ITenantData
 {
-    private static readonly TableSchema Days = PlatformTables.UsageDays;
-    private static readonly TableSchema Staged = PlatformTables.StagedBytes;
+    private readonly CatalogTable<DayRow> _days = new(coredms, PlatformTables.UsageDays,
+        d => new(d.Counts) { ["tenant"] = d.Tenant, ["day"] = d.Day },
+        r => new DayRow(r.Text("tenant"), r.Get<DateOnly>("day"), r.Get<long?>("files"), r.Get<long?>("rows_loaded"), r.Get<long?>("rows_quarantined"), r.Get<long?>("events")));
+
+    private readonly CatalogTable<StagedRow> _staged = new(coredms, PlatformTables.StagedBytes,
+        s => new() { ["tenant"] = s.Tenant, ["bytes"] = s.Bytes },
+        r => new StagedRow(r.Text("tenant"), r.Get<long?>("bytes")));
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _turns = new(StringComparer.Ordinal);
 
-    public DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-
-    public async Task<DayUsage> DayAsync(string tenant, DateOnly day, CancellationToken ct)
+    /// <summary>A day's counters as stored (null where never set: a compare-and-set expects exactly what is there).</summary>
+    private sealed record DayRow(string Tenant, DateOnly Day, long? Files, long? RowsLoaded, long? RowsQuarantined, long? Events)
     {
-        var page = await coredms.SelectAsync(Days, new SelectQuery([tenant, day], 1), ct);
-        return page.Rows.Count == 0 ? DayUsage.None : ToDay(page.Rows[0]);
+        public DayUsage Usage => new(Files ?? 0, RowsLoaded ?? 0, RowsQuarantined ?? 0, Events ?? 0);
+
+        public Dictionary<string, object?> Counts => new() { ["files"] = Files, ["rows_loaded"] = RowsLoaded, ["rows_quarantined"] = RowsQuarantined, ["events"] = Events };
+
+        public static DayRow Of(string tenant, DateOnly day, DayUsage u) => new(tenant, day, u.Files, u.RowsLoaded, u.RowsQuarantined, u.Events);
     }
+
+    private sealed record StagedRow(string Tenant, long? Bytes);
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+
+    public DateOnly Today => DateOnly.FromDateTime(Now.UtcDateTime);
+
+    public async Task<DayUsage> DayAsync(string tenant, DateOnly day, CancellationToken ct) => (await _days.GetAsync([tenant, day], ct))?.Usage ?? DayUsage.None;
 
     /// <summary>
     /// Adds <paramref name="delta"/> to the day, unless <paramref name="allow"/> refuses the usage it would be added to.
@@ -45,17 +61,17 @@ public sealed class UsageLedger(ICoredms coredms, DataClock clock)
         {
             for (var attempt = 0; ; attempt++)
             {
-                var page = await coredms.SelectAsync(Days, new SelectQuery([tenant, day], 1), ct);
-                var found = page.Rows.Count == 0 ? DayUsage.None : ToDay(page.Rows[0]);
+                var stored = await _days.GetAsync([tenant, day], ct);
+                var found = stored?.Usage ?? DayUsage.None;
                 if (allow is not null && !allow(found))
                 {
                     return (false, found);
                 }
 
-                var next = found.Plus(delta);
-                var applied = page.Rows.Count == 0
-                    ? await coredms.InsertIfAbsentAsync(DayRow(tenant, day, next), TimeSpan.FromDays(400), ct)
-                    : await coredms.UpdateIfAsync(Days, [tenant, day], Values(next), Values(found, page.Rows[0]), ct: ct);
+                var next = DayRow.Of(tenant, day, found.Plus(delta));
+                var applied = stored is null
+                    ? await _days.InsertIfAbsentAsync(next, TimeSpan.FromDays(400), ct)
+                    : await _days.UpdateIfAsync([tenant, day], next.Counts, stored.Counts, ct);
                 if (applied)
                 {
                     return (true, found);
@@ -67,11 +83,7 @@ public sealed class UsageLedger(ICoredms coredms, DataClock clock)
 
     public async Task AddAsync(string tenant, DateOnly day, DayDelta delta, CancellationToken ct) => await TryAddAsync(tenant, day, delta, null, ct);
 
-    public async Task<long> StagedBytesAsync(string tenant, CancellationToken ct)
-    {
-        var page = await coredms.SelectAsync(Staged, new SelectQuery([tenant], 1), ct);
-        return page.Rows.Count == 0 ? 0 : page.Rows[0][1] as long? ?? 0;
-    }
+    public async Task<long> StagedBytesAsync(string tenant, CancellationToken ct) => (await _staged.GetAsync([tenant], ct))?.Bytes ?? 0;
 
     /// <summary>Adds to the bytes waiting in staging unless <paramref name="allow"/> refuses the total found; returns whether it applied and that total.</summary>
     public Task<(bool Applied, long Found)> TryAddStagedAsync(string tenant, long bytes, Func<long, bool>? allow, CancellationToken ct) =>
@@ -79,29 +91,17 @@ public sealed class UsageLedger(ICoredms coredms, DataClock clock)
         {
             for (var attempt = 0; ; attempt++)
             {
-                var page = await coredms.SelectAsync(Staged, new SelectQuery([tenant], 1), ct);
-                var found = page.Rows.Count == 0 ? 0 : page.Rows[0][1] as long? ?? 0;
+                var stored = await _staged.GetAsync([tenant], ct);
+                var found = stored?.Bytes ?? 0;
                 if (allow is not null && !allow(found))
                 {
                     return (false, found);
                 }
 
                 var next = Math.Max(0, found + bytes);
-                bool applied;
-                if (page.Rows.Count == 0)
-                {
-                    var row = new RowBatch(Staged, 1);
-                    row.SetValue(0, tenant);
-                    row.SetValue(1, next);
-                    row.EndRow();
-                    applied = await coredms.InsertIfAbsentAsync(row, null, ct);
-                }
-                else
-                {
-                    applied = await coredms.UpdateIfAsync(Staged, [tenant], new Dictionary<string, object?> { ["bytes"] = next },
-                        new Dictionary<string, object?> { ["bytes"] = page.Rows[0][1] }, ct: ct);
-                }
-
+                var applied = stored is null
+                    ? await _staged.InsertIfAbsentAsync(new StagedRow(tenant, next), null, ct)
+                    : await _staged.UpdateIfAsync([tenant], new() { ["bytes"] = next }, new() { ["bytes"] = stored.Bytes }, ct);
                 if (applied)
                 {
                     return (true, found);
@@ -117,19 +117,15 @@ public sealed class UsageLedger(ICoredms coredms, DataClock clock)
     public Task SetStagedAsync(string tenant, long bytes, CancellationToken ct) =>
         InTurnAsync(tenant, async () =>
         {
-            var row = new RowBatch(Staged, 1);
-            row.SetValue(0, tenant);
-            row.SetValue(1, bytes);
-            row.EndRow();
-            await coredms.SaveSeriallyAsync(row, ct);
+            await _staged.SaveAsync(new StagedRow(tenant, bytes), ct);
             return true;
         }, ct);
 
     /// <summary>Removes every counter of the tenant.</summary>
-    public async Task DeleteAsync(string tenant, CancellationToken ct)
+    public async Task DeleteTenantAsync(string tenant, CancellationToken ct)
     {
-        await coredms.DeleteAsync(Days, [tenant], ct);
-        await coredms.DeleteAsync(Staged, [tenant], ct);
+        await _days.DeleteAsync([tenant], ct);
+        await _staged.DeleteAsync([tenant], ct);
     }
 
     private async Task<T> InTurnAsync<T>(string tenant, Func<Task<T>> change, CancellationToken ct)
@@ -149,30 +145,4 @@ public sealed class UsageLedger(ICoredms coredms, DataClock clock)
     /// <summary>Another process changed the row between the read and the write: wait a little (1 to 50 ms, jittered) and read again.</summary>
     private static Task BackOffAsync(int attempt, CancellationToken ct) =>
         Task.Delay(Math.Min(50, 1 << Math.Min(attempt, 6)) + Random.Shared.Next(3), ct);
-
-    private static DayUsage ToDay(object?[] row) => new(
-        row[Days.IndexOf("files")] as long? ?? 0, row[Days.IndexOf("rows_loaded")] as long? ?? 0,
-        row[Days.IndexOf("rows_quarantined")] as long? ?? 0, row[Days.IndexOf("events")] as long? ?? 0);
-
-    private static Dictionary<string, object?> Values(DayUsage usage, object?[]? stored = null) => new()
-    {
-        ["files"] = stored is null ? usage.Files : stored[Days.IndexOf("files")],
-        ["rows_loaded"] = stored is null ? usage.RowsLoaded : stored[Days.IndexOf("rows_loaded")],
-        ["rows_quarantined"] = stored is null ? usage.RowsQuarantined : stored[Days.IndexOf("rows_quarantined")],
-        ["events"] = stored is null ? usage.Events : stored[Days.IndexOf("events")],
-    };
-
-    private static RowBatch DayRow(string tenant, DateOnly day, DayUsage usage)
-    {
-        var row = new RowBatch(Days, 1);
-        row.SetValue(Days.IndexOf("tenant"), tenant);
-        row.SetValue(Days.IndexOf("day"), day);
-        foreach (var (column, value) in Values(usage))
-        {
-            row.SetValue(Days.IndexOf(column), value);
-        }
-
-        row.EndRow();
-        return row;
-    }
 }

@@ -18,7 +18,7 @@ public sealed class UsageMeter(AgreementCatalog agreements, UsageLedger ledger, 
         var today = await ledger.DayAsync(tenant, ledger.Today, ct);
         var stored = await policy.StoredBytesAsync(tenant, ct);
         var staged = await ledger.StagedBytesAsync(tenant, ct);
-        var running = (await runs.ListAsync(tenant, ct)).Count(r => r.Status == RunStatus.Running);
+        var running = (await runs.UnfinishedAsync(tenant, ct)).Count(r => r.Status == RunStatus.Running);
         return new TenantUsage(
             new QuotaUsage("files_per_day", quotas.FilesPerDay, today.Files),
             new QuotaUsage("rows_per_day", quotas.RowsPerDay, today.RowsLoaded),

@@ -5,24 +5,27 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Platform.Api.Problems;
 
-/// <summary>Refusals over a quota: 413 (size, storage) or 429 (rates), naming the quota, its limit and the usage.</summary>
+/// <summary>
+/// What every path answers when <see cref="QuotaPolicy"/> refuses: 409 for a tenant without an agreement, else 413
+/// (size, storage) or 429 (rates, with Retry-After), naming the quota, its limit and the usage.
+/// </summary>
 public static class QuotaProblems
 {
-    public static ProblemHttpResult Exceeded(HttpContext http, ILogger logger, string tenant, QuotaRefusal refusal) =>
-        Exceeded(http, logger, tenant, refusal.Status, new QuotaUsage(refusal.Quota, refusal.Limit, refusal.Used), refusal.Used, refusal.Detail);
-
-    public static ProblemHttpResult Exceeded(HttpContext http, ILogger logger, string tenant, int status, QuotaUsage quota, long used, string detail)
+    public static ProblemHttpResult Refused(HttpContext http, ILogger logger, string tenant, QuotaRefusal refusal)
     {
-        if (status == StatusCodes.Status429TooManyRequests && quota.Quota.EndsWith("_per_day", StringComparison.Ordinal))
+        if (refusal.Quota == QuotaRefusal.NoAgreement)
         {
-            var now = DateTimeOffset.UtcNow;
-            var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
-            http.Response.Headers.RetryAfter = ((int)Math.Ceiling((midnight - now).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Problem.Conflict(refusal.Detail);
+        }
+
+        if (refusal.RetryAfter is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
         logger.IngestionEvent(IngestionEvents.QuotaExceeded, "{EventAction}: {TenantId} refused: {Quota} limit {Limit}, usage {Used}",
-            IngestionEvents.QuotaExceeded, tenant, quota.Quota, quota.Limit, used);
-        return Problem.Of(status, "quota-exceeded", "Quota exceeded", detail,
-            new Dictionary<string, object?> { ["quota"] = quota.Quota, ["limit"] = quota.Limit, ["usage"] = used });
+            tenant, refusal.Quota, refusal.Limit, refusal.Used);
+        return Problem.Of(refusal.Status, "quota-exceeded", "Quota exceeded", refusal.Detail,
+            new Dictionary<string, object?> { ["quota"] = refusal.Quota, ["limit"] = refusal.Limit, ["usage"] = refusal.Used });
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace StreamIngestManager.Events;
+namespace Catalog.Usage;
 
 /// <summary>What the rate limiter decided for a request of some events.</summary>
 /// <param name="Allowed">The events may go in.</param>
