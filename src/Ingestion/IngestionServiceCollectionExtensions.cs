@@ -28,7 +28,9 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<TenantAppRunner>();
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<FileIngestion>();
+        services.TryAddSingleton<FileClaims>();
         services.TryAddSingleton<StagedFileIngestor>();
+        services.TryAddSingleton<Staging.FileStager>();
         services.TryAddSingleton<Staging.StagingScanner>();
         return services;
     }

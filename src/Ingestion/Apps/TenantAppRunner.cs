@@ -55,7 +55,7 @@ public sealed class TenantAppRunner(StagingArea staging, ILogger<TenantAppRunner
             }
 
             logger.IngestionEvent(IngestionEvents.AppOutput, "{EventAction}: {TenantId} {AppName} {Stream}: {Line}",
-                IngestionEvents.AppOutput, tenant, appName, stream, line.Length > 2000 ? line[..2000] + "…" : line);
+                tenant, appName, stream, line.Length > 2000 ? line[..2000] + "…" : line);
         }
 
         process.OutputDataReceived += (_, e) => Output("stdout", e.Data);
@@ -130,9 +130,9 @@ public sealed class TenantAppRunner(StagingArea staging, ILogger<TenantAppRunner
 
         AppOutcome Finish(AppOutcome outcome)
         {
-            logger.IngestionEvent(outcome.Succeeded ? IngestionEvents.AppFinished : IngestionEvents.FileFailed,
+            logger.IngestionEvent(IngestionEvents.AppFinished, outcome.Succeeded ? LogLevel.Information : LogLevel.Warning,
                 "{EventAction}: {TenantId} {AppName} in run {RunId}: {AppResult} after {EventDuration} ms, peak memory {PeakMemoryBytes} bytes",
-                IngestionEvents.AppFinished, tenant, appName, runId, outcome.Error ?? "succeeded", (long)outcome.Took.TotalMilliseconds, outcome.PeakMemoryBytes);
+                tenant, appName, runId, outcome.Error ?? "succeeded", (long)outcome.Took.TotalMilliseconds, outcome.PeakMemoryBytes);
             return outcome;
         }
     }

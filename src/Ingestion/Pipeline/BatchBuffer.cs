@@ -1,4 +1,3 @@
-using System.Text;
 using System.Threading.Channels;
 using Catalog.Datasets;
 using Coredms;
@@ -14,19 +13,18 @@ namespace Ingestion.Pipeline;
 internal sealed class BatchBuffer
 {
     public const int RowsPerBatch = 131072;
-    private const int RawLimit = 4096;
 
     private readonly Channel<(RowBatch Rows, RowBatch Quarantine)> _free;
     private readonly Channel<(RowBatch Rows, RowBatch Quarantine)> _full;
     private readonly Dataset _dataset;
     private readonly string _fileId;
-    private readonly long _now;
+    private readonly DateTimeOffset _now;
 
     public BatchBuffer(Dataset dataset, string fileId, DateTimeOffset now, int batches = 3)
     {
         _dataset = dataset;
         _fileId = fileId;
-        _now = now.ToUnixTimeMilliseconds();
+        _now = now;
         _free = Channel.CreateBounded<(RowBatch, RowBatch)>(batches);
         _full = Channel.CreateBounded<(RowBatch, RowBatch)>(batches);
         for (var i = 0; i < batches; i++)
@@ -62,17 +60,7 @@ internal sealed class BatchBuffer
     public void QuarantineRow(long line, RowProblem problem, ReadOnlySpan<byte> raw)
     {
         Rows.DiscardRow();
-        var q = Quarantine;
-        q.SetText(0, _dataset.Name);
-        q.SetText(1, _fileId);
-        q.SetInt64(2, line);
-        q.SetText(3, problem.Column);
-        q.SetText(4, problem.Rule);
-        q.SetText(5, problem.Message);
-        var text = raw.Length > RawLimit ? raw[..RawLimit] : raw;
-        q.SetBytes(6, System.Text.Unicode.Utf8.IsValid(text) ? text : Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(text)));
-        q.SetInt64(7, _now);
-        q.EndRow();
+        Catalog.Datasets.Quarantine.Append(Quarantine, _dataset.Name, _fileId, line, problem.Column, problem.Rule, problem.Message, raw, _now);
         Quarantined++;
         QuarantinedByRule[problem.Rule] = QuarantinedByRule.GetValueOrDefault(problem.Rule) + 1;
         if (Quarantine.Count >= RowsPerBatch)

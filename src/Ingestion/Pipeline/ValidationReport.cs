@@ -1,12 +1,10 @@
+using Catalog.Datasets;
 using Coredms;
 
 namespace Ingestion.Pipeline;
 
 /// <summary>One kind of problem in a dry run: how many rows had it and the first few of them.</summary>
 public sealed record ProblemSummary(string Rule, long Count, IReadOnlyList<QuarantinedRow> Examples);
-
-/// <summary>A quarantined row as tenants see it.</summary>
-public sealed record QuarantinedRow(string FileId, long Line, string Column, string Rule, string Reason, string Raw);
 
 /// <summary>
 /// The sink of a dry run: writes nothing, counts the rows that would load, and keeps, per problem rule, the
@@ -39,11 +37,11 @@ public sealed class ValidationReport : IRowSink
             RowsThatWouldLoad += rows.Count;
             for (var i = 0; i < quarantine.Count; i++)
             {
-                var rule = quarantine.GetText(i, 4);
+                var rule = Quarantine.RuleOf(quarantine, i);
                 var entry = _problems.TryGetValue(rule, out var found) ? found : (0, new List<QuarantinedRow>());
                 if (entry.Examples.Count < ExamplesPerRule)
                 {
-                    entry.Examples.Add(ToRow(quarantine, i));
+                    entry.Examples.Add(Quarantine.Read(quarantine, i));
                 }
 
                 _problems[rule] = (entry.Count + 1, entry.Examples);
@@ -52,8 +50,4 @@ public sealed class ValidationReport : IRowSink
 
         return Task.CompletedTask;
     }
-
-    /// <summary>Reads row <paramref name="i"/> of a quarantine batch (columns as in <c>Dataset.QuarantineTable</c>).</summary>
-    public static QuarantinedRow ToRow(RowBatch quarantine, int i) => new(
-        quarantine.GetText(i, 1), quarantine.GetInt64(i, 2), quarantine.GetText(i, 3), quarantine.GetText(i, 4), quarantine.GetText(i, 5), quarantine.GetText(i, 6));
 }

@@ -9,17 +9,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Ingestion.Staging;
 
-/// <summary>A file waiting in a dataset's folder, with its catalog record.</summary>
+/// <summary>A file waiting in a dataset's folder (or a claim its owner abandoned), with its catalog record.</summary>
 public sealed record WaitingFile(FileRecord Record, Dataset Dataset);
 
-/// <summary>The files found waiting; <paramref name="AwaitingRecords"/> when an upload's file was seen before its record (scan again soon).</summary>
-public sealed record StagingScan(IReadOnlyList<WaitingFile> Files, bool AwaitingRecords);
-
 /// <summary>
-/// Finds the files waiting in a tenant's staging folders and gives each one a catalog record. Uploads arrive
-/// as <c>{file_id}__{name}</c> with their record; a file that the tenant, its stream app or any other tool put
-/// there directly is renamed to <c>{file_id}__{name}</c> in its dataset's folder and recorded as staged
-/// (a file of the wrong type is recorded as failed, with the reason).
+/// Finds the work waiting for a tenant's datasets of one mode: the complete files in their staging folders, each
+/// with its catalog record (a file without one is staged through <see cref="FileStager"/>), and, when asked, the
+/// files that a claim left <c>processing</c> (already moved out of staging) for the caller to take over if their
+/// owner is gone, and the files a failed run gave back after it had moved them to <c>processed/</c>.
 /// <para>
 /// A file is taken only once it is complete: writers create it under a name that starts with '.' or ends in
 /// <c>.tmp</c> or <c>.part</c>, and rename it when done (a rename within one file system is atomic).
@@ -32,15 +29,8 @@ public sealed record StagingScan(IReadOnlyList<WaitingFile> Files, bool Awaiting
 /// </para>
 /// </summary>
 public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCatalog agreements, FileCatalog files, StagingArea staging,
-    Catalog.Usage.QuotaPolicy quotas, DataClock clock, ILogger<StagingScanner> logger)
+    FileStager stager, ILogger<StagingScanner> logger)
 {
-    /// <summary>
-    /// How long a file named like an upload (<c>{file_id}__…</c>) may wait for its record before it is taken as
-    /// dropped: an upload renames its file into place just before it records it.
-    /// </summary>
-    public static readonly TimeSpan RecordGrace = TimeSpan.FromSeconds(10);
-
-    private readonly ConcurrentDictionary<string, long> _unrecorded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _warned = new(StringComparer.Ordinal);
 
     [GeneratedRegex("^([0-9a-f]{32})__(.+)$")]
@@ -57,24 +47,19 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
     private static bool FromStreamApp(Dataset dataset, ServiceAgreement? agreement) =>
         agreement?.StreamApp is not null && dataset.Mode.HasFlag(IngestionMode.Stream);
 
-    /// <summary>The files waiting for the tenant's datasets of <paramref name="mode"/>, oldest first, each with its record.</summary>
-    public async Task<StagingScan> ScanAsync(string tenant, IngestionMode mode, CancellationToken ct)
+    /// <summary>
+    /// The files waiting for the tenant's datasets of <paramref name="mode"/>, oldest first, each with its record;
+    /// with <paramref name="withClaims"/>, also the files the catalog has <c>processing</c> and those a failed run gave
+    /// back after moving them.
+    /// </summary>
+    public async Task<IReadOnlyList<WaitingFile>> ScanAsync(string tenant, IngestionMode mode, bool withClaims, CancellationToken ct)
     {
         var all = await datasets.ListAsync(tenant, ct);
         var agreement = await agreements.GetAsync(tenant, ct);
         var waiting = new List<WaitingFile>();
-        var awaiting = false;
         foreach (var dataset in all.Where(d => d.Mode.HasFlag(mode)))
         {
-            foreach (var path in CompleteFiles(FolderOf(dataset, agreement)))
-            {
-                var (record, early) = await RecordAsync(dataset, path, ct);
-                awaiting |= early;
-                if (record is not null)
-                {
-                    waiting.Add(new WaitingFile(record, dataset));
-                }
-            }
+            await AddAsync(waiting, dataset, FolderOf(dataset, agreement), ct);
         }
 
         var target = Dataset.OnlyOrDefault(all);
@@ -84,19 +69,35 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
         }
         else if (target is not null && target.Mode.HasFlag(mode))
         {
-            foreach (var path in CompleteFiles(FromStreamApp(target, agreement) ? staging.Out(tenant) : staging.In(tenant)))
-            {
-                var (record, early) = await RecordAsync(target, path, ct);
-                awaiting |= early;
-                if (record is not null)
-                {
-                    waiting.Add(new WaitingFile(record, target));
-                }
-            }
+            await AddAsync(waiting, target, FromStreamApp(target, agreement) ? staging.Out(tenant) : staging.In(tenant), ct);
         }
 
-        return new StagingScan(waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing)
-            .OrderBy(w => w.Record.FileId, StringComparer.Ordinal).ToList(), awaiting);
+        if (withClaims)
+        {
+            var ofMode = all.Where(d => d.Mode.HasFlag(mode)).ToDictionary(d => d.Name);
+            var seen = waiting.Select(w => w.Record.FileId).ToHashSet(StringComparer.Ordinal);
+            waiting.AddRange((await files.ListAsync(tenant, ct))
+                .Where(f => ofMode.ContainsKey(f.Dataset) && !seen.Contains(f.FileId) && (f.Status == FileStatus.Processing || GivenBackAfterMove(f)))
+                .Select(f => new WaitingFile(f, ofMode[f.Dataset])));
+        }
+
+        return waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing)
+            .OrderBy(w => w.Record.FileId, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>A file a failed run gave back after moving it to <c>processed/</c>: staged, and taken from there.</summary>
+    private bool GivenBackAfterMove(FileRecord file) =>
+        file.Status == FileStatus.Staged && staging.Resolve(file.Tenant, file.Path).StartsWith(staging.Processed(file.Tenant) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    private async Task AddAsync(List<WaitingFile> waiting, Dataset dataset, string folder, CancellationToken ct)
+    {
+        foreach (var path in CompleteFiles(folder))
+        {
+            if (await RecordAsync(dataset, path, ct) is { } record)
+            {
+                waiting.Add(new WaitingFile(record, dataset));
+            }
+        }
     }
 
     private static List<string> CompleteFiles(string folder)
@@ -116,104 +117,35 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
         }
     }
 
-    /// <summary>
-    /// The record of the file at <paramref name="path"/>, made when it has none; null when it is not (yet) to be
-    /// taken, with <c>Early</c> when it is an upload's file whose record is not written yet.
-    /// </summary>
-    private async Task<(FileRecord? Record, bool Early)> RecordAsync(Dataset dataset, string path, CancellationToken ct)
+    /// <summary>The record of the file at <paramref name="path"/>, staged when it has none; null when it is not to be taken now.</summary>
+    private async Task<FileRecord?> RecordAsync(Dataset dataset, string path, CancellationToken ct)
     {
-        var tenant = dataset.Tenant;
         var name = Path.GetFileName(path);
-        var relative = staging.Relative(tenant, path);
-        if (IdName().Match(name) is { Success: true } match)
+        if (IdName().Match(name) is not { Success: true } match)
         {
-            var id = match.Groups[1].Value;
-            if (await files.GetAsync(tenant, id, ct) is { } known)
-            {
-                _unrecorded.TryRemove(path, out _);
-                if (known.Path == relative)
-                {
-                    return (known, false);
-                }
-
-                if (known.Status == FileStatus.Staged && known.Dataset == dataset.Name)
-                {
-                    // An upload that the tenant's stream app rewrote from in/ to out/: the rewritten file is the one to ingest.
-                    var moved = known with { Path = relative, Bytes = Length(path) ?? known.Bytes };
-                    await files.SaveAsync(moved, ct);
-                    await quotas.FileArrivedAsync(tenant, moved.Bytes - known.Bytes);
-                    return (moved, false);
-                }
-
-                if (known.Status is FileStatus.Staged or FileStatus.Processing)
-                {
-                    return (null, false);
-                }
-
-                // Ingested before: the same file put back (or written again by an app) is a new arrival.
-                return (await RegisterAsync(dataset, path, match.Groups[2].Value, ct), false);
-            }
-
-            var firstSeen = _unrecorded.GetOrAdd(path, _ => System.Diagnostics.Stopwatch.GetTimestamp());
-            if (System.Diagnostics.Stopwatch.GetElapsedTime(firstSeen) < RecordGrace)
-            {
-                return (null, true);
-            }
-
-            _unrecorded.TryRemove(path, out _);
-            return (await RegisterAsync(dataset, path, match.Groups[2].Value, ct, id), false);
+            return await stager.StageFoundAsync(dataset, path, name, null, ct);
         }
 
-        return (await RegisterAsync(dataset, path, name, ct), false);
-    }
-
-    /// <summary>Renames a dropped file to <c>{file_id}__{name}</c> in its dataset's folder and records it; null when it went away meanwhile.</summary>
-    private async Task<FileRecord?> RegisterAsync(Dataset dataset, string path, string originalName, CancellationToken ct, string? id = null)
-    {
-        var tenant = dataset.Tenant;
-        id ??= FileCatalog.NewId();
-        var name = FileNames.Sanitize(originalName);
-        var folder = Path.GetDirectoryName(path)!;
-        if (folder == staging.In(tenant) || folder == staging.Out(tenant))
+        // Named like a staged file: an upload is recorded before its file appears, so no record means the file came
+        // another way (its stager was stopped between rename and record, or a tool named it so) and is staged now.
+        var id = match.Groups[1].Value;
+        if (await files.GetAsync(dataset.Tenant, id, ct) is not { } known)
         {
-            folder = Path.Combine(folder, dataset.Name);
-            Directory.CreateDirectory(folder);
+            return await stager.StageFoundAsync(dataset, path, match.Groups[2].Value, id, ct);
         }
 
-        var target = Path.Combine(folder, $"{id}__{name}");
-        if (target != path)
+        if (known.Path == staging.Relative(dataset.Tenant, path))
         {
-            try
-            {
-                // The rename is the registration's claim: of two scanners, only one moves the file.
-                File.Move(path, target, overwrite: false);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
+            return known;
         }
 
-        var problem = FileNames.TypeProblem(dataset.FileType, name);
-        var now = clock.GetUtcNow();
-        var record = new FileRecord(tenant, id, dataset.Name, name, staging.Relative(tenant, target),
-            problem is null ? FileStatus.Staged : FileStatus.Failed, Length(target) ?? 0, now,
-            FinishedAt: problem is null ? null : now, Error: problem is null ? null : $"dataset '{dataset.Name}' {problem}");
-        await files.SaveAsync(record, ct);
-        if (record.Status == FileStatus.Staged)
+        if (known.Status == FileStatus.Staged && known.Dataset == dataset.Name)
         {
-            await quotas.FileArrivedAsync(tenant, record.Bytes);
+            return await stager.RestageAsync(known, path, ct);
         }
 
-        logger.IngestionEvent(IngestionEvents.FileStaged, "{EventAction}: {TenantId}/{Dataset} file {FileId} ({Bytes} bytes) as {FileName}, found in {Folder}",
-            IngestionEvents.FileStaged, tenant, dataset.Name, id, record.Bytes, name, staging.Relative(tenant, Path.GetDirectoryName(path)!));
-        if (problem is not null)
-        {
-            logger.IngestionEvent(IngestionEvents.FileFailed, "{EventAction}: {TenantId}/{Dataset} file {FileId} failed after {RowsRead} rows: {ErrorMessage}",
-                IngestionEvents.FileFailed, tenant, dataset.Name, id, 0, record.Error);
-        }
-
-        return record;
+        // Still being ingested from elsewhere: left alone. Ingested before: the same file put back is a new arrival.
+        return known.Status is FileStatus.Staged or FileStatus.Processing ? null : await stager.StageFoundAsync(dataset, path, match.Groups[2].Value, null, ct);
     }
 
     private void WarnAboutRootFiles(string tenant, int datasetCount, ServiceAgreement? agreement)
@@ -223,18 +155,6 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
         {
             logger.LogWarning("{TenantId} has {Count} datasets and none is the default, so {File} belongs to none: move it to {Folder}/<dataset>/",
                 tenant, datasetCount, staging.Relative(tenant, path), staging.Relative(tenant, root));
-        }
-    }
-
-    private static long? Length(string path)
-    {
-        try
-        {
-            return new FileInfo(path).Length;
-        }
-        catch (IOException)
-        {
-            return null;
         }
     }
 }

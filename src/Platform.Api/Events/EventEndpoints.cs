@@ -23,7 +23,7 @@ public static class EventEndpoints
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).");
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, AgreementCatalog agreements, QuotaPolicy quotas, EventRateLimiter limiter, EventIngestion ingestion,
+        DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion,
         IOptions<StreamOptions> options, ILogger<EventIngestion> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
@@ -35,11 +35,6 @@ public static class EventEndpoints
         if (!dataset.Mode.HasFlag(IngestionMode.Stream))
         {
             return Problem.Conflict($"Dataset '{name}' takes files in batches only (ingestion_mode 'batch'): register it with ingestion_mode 'stream' or 'both' to send events.");
-        }
-
-        if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
-        {
-            return AgreementProblems.Missing(tenant.Id);
         }
 
         var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
@@ -64,34 +59,20 @@ public static class EventEndpoints
                 return Problem.Validation("events", [new FieldError("body", "required", "has no events: send one JSON object per line")]);
             }
 
-            if (agreement.Quotas.EventsPerSecond is { } perSecond && limiter.TryTake(tenant.Id, perSecond, events) is { Allowed: false } decision)
+            var (reservation, refusal) = await quotas.ReserveEventsAsync(tenant.Id, events, ct);
+            if (reservation is null)
             {
-                var quota = new QuotaUsage("events_per_second", perSecond, events);
-                if (decision.TooLarge)
-                {
-                    return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status413PayloadTooLarge, quota, events,
-                        $"The request has {events} events, more than the events_per_second limit of {perSecond} allows at once; send at most {perSecond} per request.");
-                }
-
-                http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(decision.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                return QuotaProblems.Exceeded(http, logger, tenant.Id, StatusCodes.Status429TooManyRequests, quota, events,
-                    $"Tenant '{tenant.Id}' may send {perSecond} events per second; these {events} fit in {decision.RetryAfter.TotalSeconds:0.###} s. Nothing of this request was taken.");
-            }
-
-            var (reserved, refusal) = await quotas.ReserveEventsAsync(tenant.Id, events, ct);
-            if (refusal is not null)
-            {
-                return QuotaProblems.Exceeded(http, logger, tenant.Id, refusal);
+                return QuotaProblems.Refused(http, logger, tenant.Id, refusal!);
             }
 
             EventsResult result;
             try
             {
-                result = await ingestion.IngestAsync(dataset, agreement.Retention, body, length, ct);
+                result = await ingestion.IngestAsync(dataset, reservation.Agreement.Retention, body, length, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                await GiveBackAsync(quotas, tenant.Id, reserved, logger);
+                await GiveBackAsync(quotas, reservation, logger);
                 if (e is Coredms.StoreFullException)
                 {
                     throw;
@@ -107,7 +88,7 @@ public static class EventEndpoints
             // store that cannot be written at all leaves it short, which the log says).
             try
             {
-                await quotas.SettleEventsAsync(tenant.Id, reserved, result.Result.RowsLoaded, result.Result.RowsQuarantined, result.Result.RowsRead);
+                await quotas.SettleEventsAsync(reservation, result.Result.RowsLoaded, result.Result.RowsQuarantined, result.Result.RowsRead);
             }
             catch (Coredms.CoredmsException e)
             {
@@ -126,15 +107,15 @@ public static class EventEndpoints
     }
 
     /// <summary>Gives a failed request's reservation back, as far as the store lets it.</summary>
-    private static async Task GiveBackAsync(QuotaPolicy quotas, string tenant, long reserved, ILogger logger)
+    private static async Task GiveBackAsync(QuotaPolicy quotas, EventsReservation reservation, ILogger logger)
     {
         try
         {
-            await quotas.SettleEventsAsync(tenant, reserved, 0, 0, 0);
+            await quotas.SettleEventsAsync(reservation, 0, 0, 0);
         }
         catch (Coredms.CoredmsException e)
         {
-            logger.LogError(e, "The rows reserved for a failed events request of {TenantId} could not be given back", tenant);
+            logger.LogError(e, "The rows reserved for a failed events request of {TenantId} could not be given back", reservation.Tenant);
         }
     }
 

@@ -1,6 +1,7 @@
 using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Usage;
+using Ingestion.Staging;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
@@ -37,16 +38,16 @@ public static class FileEndpoints
     }
 
     public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> Upload(string name, HttpRequest request, TenantContext tenant,
-        DatasetCatalog datasets, UploadReceiver receiver, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
+        DatasetCatalog datasets, UploadReceiver receiver, FileStager stager, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
         return dataset is null
             ? Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.")
-            : await ReceiveAsync(request, dataset, receiver, quotas, logger, ct);
+            : await ReceiveAsync(request, dataset, receiver, stager, quotas, logger, ct);
     }
 
     public static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> UploadToDefault(HttpRequest request, TenantContext tenant,
-        DatasetCatalog datasets, UploadReceiver receiver, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
+        DatasetCatalog datasets, UploadReceiver receiver, FileStager stager, QuotaPolicy quotas, ILogger<UploadReceiver> logger, CancellationToken ct)
     {
         var all = await datasets.ListAsync(tenant.Id, ct);
         var dataset = Dataset.OnlyOrDefault(all);
@@ -58,7 +59,7 @@ public static class FileEndpoints
                     $"upload to /tenants/{tenant.Id}/datasets/{{name}}/files, or mark one with \"default\": true.");
         }
 
-        return await ReceiveAsync(request, dataset, receiver, quotas, logger, ct);
+        return await ReceiveAsync(request, dataset, receiver, stager, quotas, logger, ct);
     }
 
     /// <summary>
@@ -66,13 +67,13 @@ public static class FileEndpoints
     /// receives it, stages it and settles the reservation to its real size; a refusal or a failure gives it back.
     /// </summary>
     private static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> ReceiveAsync(
-        HttpRequest request, Dataset dataset, UploadReceiver receiver, QuotaPolicy quotas, ILogger logger, CancellationToken ct)
+        HttpRequest request, Dataset dataset, UploadReceiver receiver, FileStager stager, QuotaPolicy quotas, ILogger logger, CancellationToken ct)
     {
         var expected = Math.Min(request.ContentLength ?? dataset.MaxFileBytes, dataset.MaxFileBytes + (64 * 1024));
         var (reservation, refusal) = await quotas.ReserveUploadAsync(dataset.Tenant, expected, ct);
         if (refusal is not null)
         {
-            return QuotaProblems.Exceeded(request.HttpContext, logger, dataset.Tenant, refusal);
+            return QuotaProblems.Refused(request.HttpContext, logger, dataset.Tenant, refusal);
         }
 
         var settled = false;
@@ -84,7 +85,7 @@ public static class FileEndpoints
                 return problem!;
             }
 
-            var staged = await receiver.StageAsync(received, dataset);
+            var staged = await stager.StageUploadAsync(dataset, received.FileId, received.Name, received.TempPath, received.Bytes);
             await quotas.SettleUploadAsync(reservation!, staged.Bytes);
             settled = true;
             return TypedResults.Accepted($"/tenants/{staged.Tenant}/files/{staged.FileId}",

@@ -1,4 +1,5 @@
 using Catalog;
+using Coredms;
 using Catalog.Files;
 using Catalog.Tenants;
 using Catalog.Usage;
@@ -8,13 +9,14 @@ using Microsoft.Extensions.Options;
 namespace Platform.Api.Files;
 
 /// <summary>
-/// When the API starts: uploads that a killed process left half-received in <c>.incoming/</c> are removed and their
-/// quota reservations given back (their names say which; see <see cref="PartFile"/>), while uploads of processes
-/// still running, here or on other hosts, are left alone. In embedded mode, where this process is the only one,
+/// When the API starts: uploads that a killed process left in <c>.incoming/</c> are removed and their quota
+/// reservations given back (their names say which; see <see cref="PartFile"/>), while uploads of processes still
+/// running, here or on other hosts, are left alone. One that was already recorded but not yet moved into <c>in/</c>
+/// (the process died between the two, before it answered 202) is marked failed with the reason. In embedded mode, where this process is the only one,
 /// the bytes waiting in staging are then recounted from the catalog, so that no crash leaves them off.
 /// </summary>
 public sealed class IncomingSweep(StagingArea staging, TenantCatalog tenants, FileCatalog files, UsageLedger ledger, IOptions<PlatformOptions> platform,
-    ILogger<IncomingSweep> logger) : IHostedService
+    DataClock clock, ILogger<IncomingSweep> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -54,6 +56,16 @@ public sealed class IncomingSweep(StagingArea staging, TenantCatalog tenants, Fi
             }
 
             File.Delete(path);
+            if (part is not null && await files.GetAsync(tenant, part.FileId, ct) is { Status: FileStatus.Staged } recorded
+                && !File.Exists(staging.Resolve(tenant, recorded.Path)))
+            {
+                await files.SaveAsync(recorded with
+                {
+                    Status = FileStatus.Failed, FinishedAt = clock.GetUtcNow(),
+                    Error = "the upload was interrupted before the platform accepted it (no 202 was sent): upload the file again",
+                }, ct);
+            }
+
             if (part is { Day: { } day, Bytes: > 0 })
             {
                 await ledger.AddAsync(tenant, day, new DayDelta(Files: -1), ct);

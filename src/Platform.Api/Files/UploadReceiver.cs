@@ -16,10 +16,10 @@ public sealed record ReceivedFile(string TempPath, string FileId, string Name, l
 /// <summary>
 /// Receives a multipart upload straight to disk: the body is read section by section and the file part is
 /// copied through a small buffer into <c>.incoming/</c>, counting bytes, so that memory stays flat and an
-/// oversized file is cut off as soon as it passes the limit. Only a complete file is renamed into
-/// <c>in/{dataset}/</c> and recorded; anything else leaves nothing behind.
+/// oversized file is cut off as soon as it passes the limit. A complete file is handed back for staging (see
+/// <see cref="Ingestion.Staging.FileStager"/>); anything else leaves nothing behind.
 /// </summary>
-public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataClock clock, Ingestion.Claims.WorkerIdentity me, ILogger<UploadReceiver> logger)
+public sealed class UploadReceiver(StagingArea staging, Ingestion.Claims.WorkerIdentity me)
 {
     private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();
 
@@ -136,30 +136,6 @@ public sealed class UploadReceiver(StagingArea staging, FileCatalog files, DataC
             {
                 File.Delete(temp);
             }
-        }
-    }
-
-    /// <summary>Renames a received file into <c>in/{dataset}/</c> and records it as staged; deletes it if that fails.</summary>
-    public async Task<FileRecord> StageAsync(ReceivedFile received, Dataset dataset)
-    {
-        var tenant = dataset.Tenant;
-        var folder = staging.In(tenant, dataset.Name);
-        Directory.CreateDirectory(folder);
-        var final = Path.Combine(folder, $"{received.FileId}__{received.Name}");
-        try
-        {
-            File.Move(received.TempPath, final, overwrite: false);
-            var record = new FileRecord(tenant, received.FileId, dataset.Name, received.Name, staging.Relative(tenant, final), FileStatus.Staged, received.Bytes, clock.GetUtcNow());
-            await files.SaveAsync(record, CancellationToken.None);
-            logger.IngestionEvent(IngestionEvents.FileStaged, "{EventAction}: {TenantId}/{Dataset} file {FileId} ({Bytes} bytes) as {FileName}",
-                IngestionEvents.FileStaged, tenant, dataset.Name, received.FileId, received.Bytes, received.Name);
-            return record;
-        }
-        catch
-        {
-            File.Delete(received.TempPath);
-            File.Delete(final);
-            throw;
         }
     }
 

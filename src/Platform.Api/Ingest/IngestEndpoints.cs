@@ -1,4 +1,3 @@
-using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Runs;
 using Catalog.Usage;
@@ -7,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Files;
 using Platform.Api.Problems;
+using Platform.Api.Rows;
 
 namespace Platform.Api.Ingest;
 
@@ -14,7 +14,10 @@ namespace Platform.Api.Ingest;
 public sealed record RunRequested(string RunId, string Status, string Dataset, bool Reused);
 
 public sealed record ValidationResult(string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, long RowsSkipped, string? Error,
-    IReadOnlyList<ProblemSummary> Problems);
+    IReadOnlyList<ProblemView> Problems);
+
+/// <summary>One kind of problem a dry run found: how many rows had it, and the first few as the quarantine would show them.</summary>
+public sealed record ProblemView(string Rule, long Count, IReadOnlyList<QuarantineView> Examples);
 
 public static class IngestEndpoints
 {
@@ -28,31 +31,25 @@ public static class IngestEndpoints
 
     /// <summary>
     /// Requests a run of the dataset, or answers with the one already waiting that covers it. Runs wait in a queue of
-    /// at most <see cref="RunCatalog.MaxWaiting"/> per tenant and start as the tenant's concurrent_runs allow.
+    /// at most <see cref="QuotaPolicy.MaxWaitingRuns"/> per tenant and start as the tenant's concurrent_runs allow.
     /// </summary>
     public static async Task<Results<Accepted<RunRequested>, ProblemHttpResult>> IngestNow(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, AgreementCatalog agreements, RunCatalog runs, QuotaPolicy quotas, ILogger<RunRequested> logger, CancellationToken ct)
+        DatasetCatalog datasets, RunCatalog runs, QuotaPolicy quotas, ILogger<RunRequested> logger, CancellationToken ct)
     {
         if (await datasets.GetAsync(tenant.Id, name, ct) is null)
         {
             return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
         }
 
-        if (await AgreementProblems.MissingAsync(agreements, tenant.Id, ct) is { } missing)
+        if ((await quotas.AdmitAsync(tenant.Id, ct)).Refusal is { } refusal)
         {
-            return missing;
+            return QuotaProblems.Refused(http, logger, tenant.Id, refusal);
         }
 
-        if (await quotas.RowsLeftAsync(tenant.Id, ct) is { } refusal)
-        {
-            return QuotaProblems.Exceeded(http, logger, tenant.Id, refusal);
-        }
-
-        var (run, reused) = await runs.RequestOnceAsync(tenant.Id, name, "manual", ct);
+        var (run, reused) = await runs.RequestOnceAsync(tenant.Id, name, "manual", QuotaPolicy.MaxWaitingRuns, ct);
         if (run is null)
         {
-            return QuotaProblems.Exceeded(http, logger, tenant.Id, new QuotaRefusal("waiting_runs", RunCatalog.MaxWaiting, RunCatalog.MaxWaiting,
-                StatusCodes.Status429TooManyRequests, $"Tenant '{tenant.Id}' has {RunCatalog.MaxWaiting} runs waiting already; ask again once some have started."));
+            return QuotaProblems.Refused(http, logger, tenant.Id, QuotaPolicy.QueueFull(tenant.Id));
         }
 
         return TypedResults.Accepted($"/tenants/{tenant.Id}/runs/{run.RunId}", new RunRequested(run.RunId, run.Status, run.Dataset ?? name, reused));
@@ -78,7 +75,7 @@ public static class IngestEndpoints
             var report = new ValidationReport();
             var result = await ingestion.RunAsync(dataset, "validation", () => File.OpenRead(received.TempPath), report, ct: ct);
             return TypedResults.Ok(new ValidationResult(result.Status, result.RowsRead, result.RowsLoaded, result.RowsQuarantined, result.RowsSkipped,
-                result.Error, report.Problems));
+                result.Error, report.Problems.Select(p => new ProblemView(p.Rule, p.Count, p.Examples.Select(QuarantineView.From).ToList())).ToList()));
         }
         finally
         {

@@ -11,7 +11,10 @@ namespace Platform.Api.Rows;
 
 public sealed record RowList(IReadOnlyList<JsonObject> Rows, string? PagingState);
 
-public sealed record QuarantineView(string FileId, long Line, string Column, string Rule, string Reason, string Raw, DateTimeOffset? QuarantinedAt);
+public sealed record QuarantineView(string FileId, long Line, string Column, string Rule, string Reason, string Raw, DateTimeOffset? QuarantinedAt)
+{
+    public static QuarantineView From(QuarantinedRow q) => new(q.FileId, q.Line, q.Column, q.Rule, q.Reason, q.Raw, q.QuarantinedAt);
+}
 
 public sealed record QuarantineList(IReadOnlyList<QuarantineView> Rows, string? PagingState);
 
@@ -67,10 +70,7 @@ public static class RowEndpoints
         try
         {
             var page = await coredms.SelectAsync(dataset.Quarantine, new SelectQuery(prefix, limit, request.Query["paging_state"].FirstOrDefault()), ct);
-            var q = dataset.Quarantine;
-            return TypedResults.Ok(new QuarantineList(page.Rows.Select(r => new QuarantineView(
-                (string)r[q.IndexOf("file_id")]!, (long)r[q.IndexOf("line")]!, (string?)r[q.IndexOf("column")] ?? "", (string?)r[q.IndexOf("rule")] ?? "",
-                (string?)r[q.IndexOf("reason")] ?? "", (string?)r[q.IndexOf("raw")] ?? "", (DateTimeOffset?)r[q.IndexOf("quarantined_at")])).ToList(), page.PagingState));
+            return TypedResults.Ok(new QuarantineList(page.Rows.Select(Quarantine.Read).Select(QuarantineView.From).ToList(), page.PagingState));
         }
         catch (PagingStateException)
         {
