@@ -19,6 +19,8 @@ public static class BatchIngestManagerServiceCollectionExtensions
             .ValidateOnStart();
         services.AddIngestion(configuration);
         services.AddSingleton<BatchRun>();
+        services.AddSingleton<BatchAppStep>();
+        services.AddSingleton<RunRecovery>();
         services.AddSingleton<RetentionSweeper>();
         // Quartz keeps schedulers in a process-wide repository by name, so each host gets its own. Quartz runs
         // on the container's TimeProvider (real time); the platform's data runs on DataClock.

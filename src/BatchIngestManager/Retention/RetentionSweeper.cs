@@ -1,7 +1,7 @@
 using Catalog.Agreements;
 using Catalog.Files;
 using Catalog.Runs;
-using Catalog.Tenants;
+using Catalog.Usage;
 using Coredms;
 using IngestionLog;
 using Microsoft.Extensions.Options;
@@ -14,7 +14,7 @@ namespace BatchIngestManager.Retention;
 /// processed, on disk and in the catalog) and runs older than the tenant's retention.
 /// </summary>
 public sealed class RetentionSweeper(
-    ICoredms coredms, TenantCatalog tenants, AgreementCatalog agreements, FileCatalog files, RunCatalog runs, StagingArea staging,
+    ICoredms coredms, AgreementCatalog agreements, FileCatalog files, RunCatalog runs, QuotaPolicy quotas, StagingArea staging,
     IOptions<BatchOptions> options, DataClock clock, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,29 +46,30 @@ public sealed class RetentionSweeper(
         var rows = await coredms.SweepExpiredAsync(ct);
         var removed = 0;
         var now = clock.GetUtcNow();
-        foreach (var tenant in await tenants.ListAsync(ct))
+        foreach (var agreement in await agreements.ListAsync(ct))
         {
-            if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
-            {
-                continue;
-            }
-
+            var tenant = agreement.Tenant;
             var cutoff = now - agreement.Retention;
-            foreach (var file in await files.ListAsync(tenant.Id, ct))
+            foreach (var file in await files.ListAsync(tenant, ct))
             {
                 if (file.ReceivedAt < cutoff && file.Status != FileStatus.Processing)
                 {
                     DeleteFromDisk(file);
-                    await files.DeleteAsync(tenant.Id, file.FileId, ct);
+                    await files.DeleteAsync(tenant, file.FileId, ct);
+                    if (file.Status == FileStatus.Staged)
+                    {
+                        await quotas.FileRemovedAsync(tenant, file.Bytes);
+                    }
+
                     removed++;
                 }
             }
 
-            foreach (var run in await runs.ListAsync(tenant.Id, ct))
+            foreach (var run in await runs.ListAsync(tenant, ct))
             {
                 if (run.RequestedAt < cutoff && RunStatus.IsFinished(run.Status))
                 {
-                    await runs.DeleteAsync(tenant.Id, run.RunId, ct);
+                    await runs.DeleteAsync(tenant, run.RunId, ct);
                 }
             }
         }
@@ -76,7 +77,7 @@ public sealed class RetentionSweeper(
         if (rows > 0 || removed > 0)
         {
             logger.IngestionEvent(IngestionEvents.RetentionSwept, "{EventAction}: removed {RowsExpired} expired rows and {FilesExpired} files past retention",
-                IngestionEvents.RetentionSwept, rows, removed);
+                rows, removed);
         }
 
         return (rows, removed);

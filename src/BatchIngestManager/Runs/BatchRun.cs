@@ -1,33 +1,33 @@
-using Coredms;
-using Ingestion.Apps;
-using Ingestion.Staging;
+using System.Collections.Concurrent;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Runs;
 using Catalog.Usage;
+using Coredms;
+using Ingestion.Claims;
 using Ingestion.Pipeline;
+using Ingestion.Staging;
 using IngestionLog;
-using Microsoft.Extensions.Options;
 
 namespace BatchIngestManager.Runs;
 
 /// <summary>
-/// Executes one batch run of a tenant: claims the files waiting for its batch datasets, lets the tenant's app
-/// (if the agreement names one) turn <c>in</c> into <c>out</c>, then ingests each file (or the app's output for
-/// it). Stops between files once the tenant's rows-per-day quota is reached, leaving the rest staged.
+/// Executes one batch run of a tenant: claims the files the scan finds waiting for its batch datasets, lets the
+/// tenant's app (if the agreement names one) turn <c>in</c> into <c>out</c>, then ingests each file (or the app's
+/// output for it), and records the outcome. Stops between files once the quota policy says no more, leaving the
+/// rest staged; a run that fails part-way gives back the files it still holds.
 /// </summary>
-public sealed class BatchRun(
-    AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs, QuotaPolicy quotas, StagingArea staging,
-    StagedFileIngestor ingestor, StagingScanner scanner, TenantAppRunner apps, IOptions<AppsOptions> options, DataClock clock, ILogger<BatchRun> logger)
+public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner scanner, FileClaims claims, StagedFileIngestor ingestor, BatchAppStep app,
+    DataClock clock, ILogger<BatchRun> logger)
 {
     public async Task<RunRecord> ExecuteAsync(RunRecord run, CancellationToken ct)
     {
         logger.IngestionEvent(IngestionEvents.RunStarted, "{EventAction}: {TenantId} run {RunId} ({Trigger}) for {Dataset}",
-            IngestionEvents.RunStarted, run.Tenant, run.RunId, run.Trigger, run.Dataset ?? "every batch dataset");
+            run.Tenant, run.RunId, run.Trigger, run.Dataset ?? "every batch dataset");
         var started = clock.GetUtcNow();
         run = run with { Status = RunStatus.Running, StartedAt = started };
-        string? error = null;
+        string? error;
         var done = new List<FileRecord>();
         try
         {
@@ -58,56 +58,52 @@ public sealed class BatchRun(
             Owner = null,
             FileResults = results,
         };
-        await PersistAsync(() => runs.SaveAsync(run, CancellationToken.None), $"the outcome of run {run.RunId}", ct);
+        await PersistAsync(() => runs.FinishAsync(run, CancellationToken.None), $"the outcome of run {run.RunId}", ct);
         logger.IngestionEvent(IngestionEvents.RunFinished,
             "{EventAction}: {TenantId} run {RunId} {RunStatus}: {Files} files, {RowsLoaded} rows loaded, {RowsQuarantined} quarantined in {EventDuration} ms{ErrorMessage}",
-            IngestionEvents.RunFinished, run.Tenant, run.RunId, run.Status, run.Files, run.RowsLoaded, run.RowsQuarantined,
+            run.Tenant, run.RunId, run.Status, run.Files, run.RowsLoaded, run.RowsQuarantined,
             (long)(run.FinishedAt!.Value - started).TotalMilliseconds, error is null ? "" : ": " + error);
         return run;
     }
 
+    /// <summary>Ingests what the run covers; returns why it stopped short, or null when it ran through.</summary>
     private async Task<string?> IngestAsync(RunRecord run, List<FileRecord> done, CancellationToken ct)
     {
-        var agreement = await agreements.GetAsync(run.Tenant, ct);
-        if (agreement is null)
+        var (agreement, refusal) = await quotas.AdmitAsync(run.Tenant, ct);
+        if (refusal?.Quota == QuotaRefusal.NoAgreement)
         {
-            return "the tenant has no service agreement, so retention is unknown; register one with PUT /tenants/{tenant}/agreement";
+            return refusal.Detail;
         }
 
-        await scanner.ScanAsync(run.Tenant, IngestionMode.Batch, ct);
-        var scope = (await datasets.ListAsync(run.Tenant, ct))
-            .Where(d => d.Mode.HasFlag(IngestionMode.Batch) && (run.Dataset is null || d.Name == run.Dataset))
-            .ToDictionary(d => d.Name);
-        var waiting = (await files.ListAsync(run.Tenant, ct))
-            .Where(f => scope.ContainsKey(f.Dataset) && ingestor.IsClaimable(f))
-            .OrderBy(f => f.FileId, StringComparer.Ordinal)
+        var waiting = (await scanner.ScanAsync(run.Tenant, IngestionMode.Batch, withClaims: true, ct))
+            .Where(w => (run.Dataset is null || w.Dataset.Name == run.Dataset) && claims.IsClaimable(w.Record))
             .ToList();
         if (waiting.Count == 0)
         {
             return null;
         }
 
-        if (await QuotaReachedAsync(run.Tenant, ct) is { } quota)
+        if (refusal is not null)
         {
-            return quota;
+            return Reached(run.Tenant, refusal);
         }
 
-        var claimed = new List<FileRecord>();
+        var claimed = new List<WaitingFile>();
         foreach (var file in waiting)
         {
-            if (await ingestor.TryClaimAsync(file, run.RunId, ct) is { } c)
+            if (await claims.TryClaimAsync(file.Record, run.RunId, ct) is { } record)
             {
-                claimed.Add(c);
+                claimed.Add(file with { Record = record });
             }
         }
 
         // The claims hold for the whole run: files wait for the app, then for the files before them.
-        var held = new System.Collections.Concurrent.ConcurrentDictionary<string, FileRecord>(claimed.ToDictionary(f => f.FileId));
+        var held = new ConcurrentDictionary<string, FileRecord>(claimed.ToDictionary(f => f.Record.FileId, f => f.Record));
         using var keeping = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var keeper = ingestor.KeepClaimsAsync(() => held.Values.ToList(), keeping.Token);
+        var keeper = claims.KeepAsync(() => held.Values.ToList(), keeping.Token);
         try
         {
-            return await IngestClaimedAsync(run, agreement, scope, claimed, held, done, ct);
+            return await IngestClaimedAsync(run, agreement!, claimed, held, done, ct);
         }
         finally
         {
@@ -117,9 +113,64 @@ public sealed class BatchRun(
             // A run that failed part-way gives back what it still holds: those files wait, staged, for the next run.
             foreach (var file in held.Values)
             {
-                await PersistAsync(() => files.ReleaseAsync(file, "waiting: the run that claimed it failed", CancellationToken.None),
-                    $"the release of file {file.FileId}", ct);
+                await PersistAsync(() => claims.ReleaseAsync(file, "waiting: the run that claimed it failed"), $"the release of file {file.FileId}", ct);
             }
+        }
+    }
+
+    private async Task<string?> IngestClaimedAsync(RunRecord run, ServiceAgreement agreement, List<WaitingFile> claimed, ConcurrentDictionary<string, FileRecord> held,
+        List<FileRecord> done, CancellationToken ct)
+    {
+        IReadOnlyDictionary<string, string?> outputs = new Dictionary<string, string?>();
+        if (agreement.BatchApp is { } batchApp)
+        {
+            var step = await app.RunAsync(run, agreement, batchApp, claimed.Select(f => f.Record).ToList(), ct);
+            if (step.Failure is not null)
+            {
+                await GiveBackAsync(claimed, held, "not ingested: " + step.Failure);
+                return step.Failure;
+            }
+
+            outputs = step.Outputs;
+        }
+
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            var (file, dataset) = (claimed[i].Record, claimed[i].Dataset);
+            if (i > 0 && (await quotas.AdmitAsync(run.Tenant, ct)).Refusal is { } refusal)
+            {
+                var reached = Reached(run.Tenant, refusal);
+                await GiveBackAsync(claimed.Skip(i), held, "waiting: " + reached);
+                return reached;
+            }
+
+            held.TryRemove(file.FileId, out _);
+            if (agreement.BatchApp is not null && outputs[file.FileId] is null)
+            {
+                done.Add(await ingestor.FailAsync(file, $"the batch app '{agreement.BatchApp.Name}' wrote no output for this file"));
+                continue;
+            }
+
+            try
+            {
+                done.Add(await ingestor.IngestClaimedAsync(file, dataset, agreement.Retention, outputs.GetValueOrDefault(file.FileId), null, ct));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                held[file.FileId] = file;
+                throw;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task GiveBackAsync(IEnumerable<WaitingFile> files, ConcurrentDictionary<string, FileRecord> held, string reason)
+    {
+        foreach (var file in files)
+        {
+            held.TryRemove(file.Record.FileId, out _);
+            await claims.ReleaseAsync(file.Record, reason);
         }
     }
 
@@ -148,108 +199,10 @@ public sealed class BatchRun(
         }
     }
 
-    private async Task<string?> IngestClaimedAsync(RunRecord run, ServiceAgreement agreement, Dictionary<string, Dataset> scope, List<FileRecord> claimed,
-        System.Collections.Concurrent.ConcurrentDictionary<string, FileRecord> held, List<FileRecord> done, CancellationToken ct)
+    private string Reached(string tenant, QuotaRefusal refusal)
     {
-        var outputs = new Dictionary<string, string?>();
-        if (agreement.BatchApp is { } app)
-        {
-            var failure = await RunAppAsync(run, agreement, app, claimed, outputs, ct);
-            if (failure is not null)
-            {
-                foreach (var file in claimed)
-                {
-                    held.TryRemove(file.FileId, out _);
-                    await files.ReleaseAsync(file, "not ingested: " + failure, CancellationToken.None);
-                }
-
-                return failure;
-            }
-        }
-
-        for (var i = 0; i < claimed.Count; i++)
-        {
-            var file = claimed[i];
-            if (i > 0 && await QuotaReachedAsync(run.Tenant, ct) is { } reached)
-            {
-                foreach (var rest in claimed.Skip(i))
-                {
-                    held.TryRemove(rest.FileId, out _);
-                    await files.ReleaseAsync(rest, "waiting: " + reached, CancellationToken.None);
-                }
-
-                return reached;
-            }
-
-            held.TryRemove(file.FileId, out _);
-            if (agreement.BatchApp is not null && outputs[file.FileId] is null)
-            {
-                var missing = file with { Status = FileStatus.Failed, Error = $"the batch app '{agreement.BatchApp.Name}' wrote no output for this file", FinishedAt = clock.GetUtcNow() };
-                if (await files.FinishAsync(missing, CancellationToken.None))
-                {
-                    await quotas.FileIngestedAsync(file.Tenant, file.Bytes, 0, 0);
-                }
-
-                done.Add(missing);
-                continue;
-            }
-
-            try
-            {
-                done.Add(await ingestor.IngestClaimedAsync(file, scope[file.Dataset], agreement.Retention, outputs.GetValueOrDefault(file.FileId), null, ct));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                held[file.FileId] = file;
-                throw;
-            }
-        }
-
-        return null;
-    }
-
-    private async Task<string?> RunAppAsync(RunRecord run, ServiceAgreement agreement, TenantApp app, List<FileRecord> claimed,
-        Dictionary<string, string?> outputs, CancellationToken ct)
-    {
-        if (!options.Value.Apps.TryGetValue(app.Name, out var command))
-        {
-            return $"the agreement names the batch app '{app.Name}', which this platform does not provide (it provides: {string.Join(", ", options.Value.Apps.Keys)})";
-        }
-
-        var outcome = await apps.RunAsync(run.Tenant, run.RunId, app.Name, command, app.Timeout, (long)agreement.Resources.LimitMemory, ct);
-        if (!outcome.Succeeded)
-        {
-            return $"the batch app '{app.Name}' failed: {outcome.Error}";
-        }
-
-        foreach (var file in claimed)
-        {
-            var output = Path.Combine(staging.Out(run.Tenant), file.Dataset, Path.GetFileName(file.Path));
-            outputs[file.FileId] = File.Exists(output) ? Keep(run.Tenant, file.Dataset, output) : null;
-        }
-
-        return null;
-    }
-
-    /// <summary>Moves an app's output next to the processed input, so that <c>out</c> holds only new work.</summary>
-    private string Keep(string tenant, string dataset, string output)
-    {
-        var folder = Path.Combine(staging.Processed(tenant), dataset, "app-output");
-        Directory.CreateDirectory(folder);
-        var target = Path.Combine(folder, Path.GetFileName(output));
-        File.Move(output, target, overwrite: true);
-        return target;
-    }
-
-    private async Task<string?> QuotaReachedAsync(string tenant, CancellationToken ct)
-    {
-        if (await quotas.RowsLeftAsync(tenant, ct) is not { } refusal)
-        {
-            return null;
-        }
-
         logger.IngestionEvent(IngestionEvents.QuotaExceeded, "{EventAction}: {TenantId} reached {Quota} ({Used} of {Limit}); files stay staged until the quota allows",
-            IngestionEvents.QuotaExceeded, tenant, refusal.Quota, refusal.Used, refusal.Limit);
+            tenant, refusal.Quota, refusal.Used, refusal.Limit);
         return refusal.Detail;
     }
 }

@@ -1,23 +1,20 @@
-using Coredms;
 using Catalog.Agreements;
-using Catalog.Files;
 using Catalog.Runs;
-using Catalog.Tenants;
+using Catalog.Usage;
+using Coredms;
 using Ingestion.Claims;
-using Ingestion.Pipeline;
 using Microsoft.Extensions.Options;
 
 namespace BatchIngestManager.Runs;
 
 /// <summary>
-/// Executes requested runs. A tenant runs as many runs at once as its agreement's <c>concurrent_runs</c> allows (1
-/// by default, and 1 whenever it has a batch app, which works on the whole staging folder), each in a slot locked
-/// in the catalog (so two batch managers never take the same slot); up to <c>MaxParallelTenants</c> runs go side by
-/// side in all. Runs requested in this process start at once; others are found by polling. On start, runs that a
-/// killed process left "running" are marked failed and a recovery run picks up their files.
+/// Executes requested runs. A tenant runs as many runs at once as <see cref="QuotaPolicy.RunSlots"/> allows, each in a
+/// slot locked in the catalog (so two batch managers never take the same slot); up to <c>MaxParallelTenants</c> runs
+/// go side by side in all. Runs requested in this process start at once; others are found by polling the queue of
+/// unfinished runs (never a tenant's whole history). On start, <see cref="RunRecovery"/> deals with what a killed
+/// process left.
 /// </summary>
-public sealed class RunExecutor(
-    RunCatalog runs, TenantCatalog tenants, AgreementCatalog agreements, FileCatalog files, BatchRun batchRun, StagedFileIngestor ingestor, WorkerIdentity me,
+public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, BatchRun batchRun, RunRecovery recovery, WorkerIdentity me,
     IOptions<BatchOptions> options, DataClock clock, ILogger<RunExecutor> logger) : BackgroundService
 {
     public static readonly TimeSpan LockLease = TimeSpan.FromSeconds(60);
@@ -32,7 +29,7 @@ public sealed class RunExecutor(
         runs.Requested += Wake;
         try
         {
-            await RecoverAsync(stoppingToken);
+            await recovery.RecoverAsync(stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 await PumpAsync(stoppingToken);
@@ -57,43 +54,17 @@ public sealed class RunExecutor(
 
     private void Wake() => _wake.Release();
 
-    private async Task RecoverAsync(CancellationToken ct)
-    {
-        foreach (var tenant in await tenants.ListAsync(ct))
-        {
-            var needsRun = false;
-            foreach (var run in (await runs.ListAsync(tenant.Id, ct)).Where(r => r.Status == RunStatus.Running && WorkerIdentity.IsDeadHereOrGone(r.Owner)))
-            {
-                await runs.SaveAsync(run with { Status = RunStatus.Failed, Error = "interrupted: the process running it stopped", FinishedAt = clock.GetUtcNow(), Owner = null }, ct);
-                needsRun = true;
-            }
-
-            needsRun |= (await files.ListAsync(tenant.Id, ct)).Any(f => f.Status == FileStatus.Processing && ingestor.IsClaimable(f));
-            if (needsRun && !(await runs.ListAsync(tenant.Id, ct)).Any(r => r.Status == RunStatus.Requested))
-            {
-                logger.LogInformation("Requesting a recovery run for {TenantId}, whose files a stopped process left unfinished", tenant.Id);
-                await runs.RequestAsync(tenant.Id, null, "recovery", ct);
-            }
-        }
-    }
-
     private async Task PumpAsync(CancellationToken ct)
     {
-        foreach (var tenant in await tenants.ListAsync(ct))
+        foreach (var tenant in (await runs.UnfinishedAsync(null, ct)).Where(r => r.Status == RunStatus.Requested).GroupBy(r => r.Tenant))
         {
-            var waiting = (await runs.ListAsync(tenant.Id, ct)).Count(r => r.Status == RunStatus.Requested);
-            if (waiting == 0)
-            {
-                continue;
-            }
-
-            var agreement = await agreements.GetAsync(tenant.Id, ct);
-            var slots = agreement?.BatchApp is null ? (int)Math.Clamp(agreement?.Quotas.ConcurrentRuns ?? 1, 1, 16) : 1;
+            var waiting = tenant.Count();
+            var slots = QuotaPolicy.RunSlots(await agreements.GetAsync(tenant.Key, ct));
             for (var slot = 0; slot < slots && waiting > 0; slot++)
             {
                 lock (_active)
                 {
-                    if (_active.ContainsKey((tenant.Id, slot)))
+                    if (_active.ContainsKey((tenant.Key, slot)))
                     {
                         continue;
                     }
@@ -104,13 +75,13 @@ public sealed class RunExecutor(
                     }
                 }
 
-                if (!await runs.TryLockAsync(SlotLock(tenant.Id, slot), me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
+                if (!await runs.TryLockAsync(SlotLock(tenant.Key, slot), me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
                 {
                     continue;
                 }
 
                 waiting--;
-                var (id, taken) = (tenant.Id, slot);
+                var (id, taken) = (tenant.Key, slot);
                 lock (_active)
                 {
                     _active[(id, taken)] = Task.Run(() => DrainTenantAsync(id, taken, ct), CancellationToken.None);
@@ -129,7 +100,7 @@ public sealed class RunExecutor(
         {
             while (!ct.IsCancellationRequested)
             {
-                var next = (await runs.ListAsync(tenant, ct)).Where(r => r.Status == RunStatus.Requested).MinBy(r => r.RunId);
+                var next = (await runs.UnfinishedAsync(tenant, ct)).FirstOrDefault(r => r.Status == RunStatus.Requested);
                 if (next is null)
                 {
                     break;

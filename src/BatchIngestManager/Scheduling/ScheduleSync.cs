@@ -3,7 +3,7 @@ using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Runs;
-using Catalog.Tenants;
+using Catalog.Usage;
 using Microsoft.Extensions.Options;
 using Quartz;
 
@@ -18,7 +18,7 @@ namespace BatchIngestManager.Scheduling;
 /// waited past a scheduled time gets one catch-up run on start.
 /// </summary>
 public sealed class ScheduleSync(
-    ISchedulerFactory schedulers, AgreementCatalog agreements, TenantCatalog tenants, DatasetCatalog datasets, FileCatalog files, RunCatalog runs,
+    ISchedulerFactory schedulers, AgreementCatalog agreements, DatasetCatalog datasets, FileCatalog files, RunCatalog runs,
     IOptions<BatchOptions> options, DataClock clock, ILogger<ScheduleSync> logger) : BackgroundService
 {
     public const string Group = "tenant-schedules";
@@ -63,19 +63,14 @@ public sealed class ScheduleSync(
     {
         var scheduler = await schedulers.GetScheduler(ct);
         var scheduled = (await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupEquals(Group), ct)).Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        foreach (var tenant in await tenants.ListAsync(ct))
+        foreach (var agreement in await agreements.ListAsync(ct))
         {
-            if (await agreements.GetAsync(tenant.Id, ct) is not { } agreement)
-            {
-                continue;
-            }
-
-            scheduled.Remove(tenant.Id);
+            scheduled.Remove(agreement.Tenant);
             var cron = agreement.Schedule.ToQuartz();
-            if ((await scheduler.GetTrigger(new TriggerKey(tenant.Id, Group), ct) as ICronTrigger)?.CronExpressionString != cron)
+            if ((await scheduler.GetTrigger(new TriggerKey(agreement.Tenant, Group), ct) as ICronTrigger)?.CronExpressionString != cron)
             {
                 await ScheduleAsync(scheduler, agreement, ct);
-                logger.LogInformation("Scheduled {TenantId}'s runs at '{Schedule}' (Quartz '{QuartzSchedule}', UTC)", tenant.Id, agreement.Schedule.Expression, cron);
+                logger.LogInformation("Scheduled {TenantId}'s runs at '{Schedule}' (Quartz '{QuartzSchedule}', UTC)", agreement.Tenant, agreement.Schedule.Expression, cron);
             }
 
             if (catchUp)
@@ -114,7 +109,7 @@ public sealed class ScheduleSync(
         var batch = (await datasets.ListAsync(agreement.Tenant, ct)).Where(d => d.Mode.HasFlag(IngestionMode.Batch)).Select(d => d.Name).ToHashSet();
         var missed = (await files.ListAsync(agreement.Tenant, ct))
             .Any(f => f.Status == FileStatus.Staged && batch.Contains(f.Dataset) && cron.GetNextValidTimeAfter(f.ReceivedAt) <= now);
-        if (missed && (await runs.RequestOnceAsync(agreement.Tenant, null, "catch-up", ct)) is { Reused: false })
+        if (missed && (await runs.RequestOnceAsync(agreement.Tenant, null, "catch-up", QuotaPolicy.MaxWaitingRuns, ct)) is { Reused: false })
         {
             logger.LogInformation("{TenantId} missed a scheduled run while the platform was down; requested one now", agreement.Tenant);
         }
@@ -135,6 +130,6 @@ public sealed class ScheduledRunJob(RunCatalog runs) : IJob
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
-        await runs.RequestOnceAsync(context.MergedJobDataMap.GetString(TenantKey)!, null, "schedule", cancellationToken);
+        await runs.RequestOnceAsync(context.MergedJobDataMap.GetString(TenantKey)!, null, "schedule", QuotaPolicy.MaxWaitingRuns, cancellationToken);
     }
 }
