@@ -27,13 +27,6 @@ public static class StreamIngestManagerServiceCollectionExtensions
         var cluster = configuration.GetSection(PlatformOptions.Section).Get<PlatformOptions>() is { IsEmbedded: false };
         services.AddOptions<TransportOptions>()
             .Bind(configuration.GetSection(TransportOptions.Section))
-            .Configure(o =>
-            {
-                if (o.Kafka.BootstrapServers.Length == 0 && Environment.GetEnvironmentVariable("MYSIMBDP_KAFKA") is { Length: > 0 } kafka)
-                {
-                    o.Kafka.BootstrapServers = kafka;
-                }
-            })
             .Validate(o => o.Engine is "embedded" or "kafka", "Transport:Engine must be 'embedded' or 'kafka'")
             .Validate(o => !cluster || o.Engine == "kafka",
                 "Platform:Mode is 'cluster', where the API and the stream manager are separate processes: Transport:Engine must be 'kafka'")
@@ -52,8 +45,8 @@ public static class StreamIngestManagerServiceCollectionExtensions
         services.TryAddSingleton<IStreamTransport>(sp => sp.GetRequiredService<IOptions<TransportOptions>>().Value.Engine == "kafka"
             ? ActivatorUtilities.CreateInstance<KafkaTransport>(sp)
             : ActivatorUtilities.CreateInstance<EmbeddedTransport>(sp));
+        services.TryAddSingleton<Publishing.StreamPublisher>();
         services.TryAddSingleton<EventIngestion>();
-        services.TryAddSingleton(sp => new EventRateLimiter(TimeProvider.System));
         return services;
     }
 

@@ -20,7 +20,6 @@ namespace StreamIngestManager.Consuming;
 public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agreements, SchemaCatalog schemas, ICoredms coredms, DataClock clock,
     ILogger<DeliveryWriter> logger)
 {
-    private const int RawLimit = 4096;
     private readonly ConcurrentDictionary<(long Writer, long Reader), RecordDecoder> _decoders = new();
 
     public async Task WriteAsync(IReadOnlyList<StreamDelivery> deliveries, CancellationToken ct)
@@ -47,12 +46,12 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
                 {
                     if (decoder is null)
                     {
-                        Quarantine(quarantine, dataset, record, "schema", problem!);
+                        QuarantineRecord(quarantine, dataset, record, "schema", problem!);
                     }
                     else if (Decode(decoder, sink, record) is { } poison)
                     {
                         rows.DiscardRow();
-                        Quarantine(quarantine, dataset, record, "poison", poison);
+                        QuarantineRecord(quarantine, dataset, record, "poison", poison);
                     }
                     else
                     {
@@ -66,7 +65,7 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
             {
                 await coredms.UpsertAsync(quarantine, ttl, ct);
                 logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} streamed records could not be read",
-                    IngestionEvents.RowsQuarantined, tenant, name, quarantine.Count);
+                    tenant, name, quarantine.Count);
             }
         }
     }
@@ -107,17 +106,10 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
         }
     }
 
-    private void Quarantine(RowBatch quarantine, Dataset dataset, StreamRecord record, string rule, string reason)
+    private void QuarantineRecord(RowBatch quarantine, Dataset dataset, StreamRecord record, string rule, string reason)
     {
-        var raw = Convert.ToBase64String(record.Value.AsSpan(0, Math.Min(record.Value.Length, RawLimit)));
-        quarantine.SetText(0, dataset.Name);
-        quarantine.SetText(1, record.Source);
-        quarantine.SetInt64(2, record.Position);
-        quarantine.SetText(3, "");
-        quarantine.SetText(4, rule);
-        quarantine.SetText(5, reason);
-        quarantine.SetText(6, "base64:" + raw);
-        quarantine.SetInt64(7, clock.GetUtcNow().ToUnixTimeMilliseconds());
-        quarantine.EndRow();
+        // Undecodable records are binary: kept as base64 of their first bytes, cut so that the text fits the raw limit.
+        var raw = "base64:" + Convert.ToBase64String(record.Value.AsSpan(0, Math.Min(record.Value.Length, (Quarantine.RawLimit - 7) / 4 * 3)));
+        Quarantine.Append(quarantine, dataset.Name, record.Source, record.Position, "", rule, reason, System.Text.Encoding.ASCII.GetBytes(raw), clock.GetUtcNow());
     }
 }

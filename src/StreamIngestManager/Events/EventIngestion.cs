@@ -4,7 +4,6 @@ using Coredms;
 using Ingestion.Pipeline;
 using IngestionLog;
 using StreamIngestManager.Publishing;
-using StreamIngestManager.Transport;
 
 namespace StreamIngestManager.Events;
 
@@ -20,19 +19,19 @@ public sealed record EventsResult(string RequestId, IngestionResult Result, IRea
 /// (Kafka acknowledged them, or the embedded consumer wrote them) and the bad ones are in the quarantine
 /// under the request id.
 /// </summary>
-public sealed class EventIngestion(FileIngestion ingestion, IStreamTransport transport, ICoredms coredms, ILogger<EventIngestion> logger)
+public sealed class EventIngestion(FileIngestion ingestion, StreamPublisher publisher, ILogger<EventIngestion> logger)
 {
     public const int MaxExamples = 10;
 
     public async Task<EventsResult> IngestAsync(Dataset dataset, TimeSpan retention, byte[] body, int length, CancellationToken ct)
     {
         var requestId = "events-" + Guid.CreateVersion7().ToString("N");
-        var sink = new ExampleKeeper(new TransportSink(transport, coredms, dataset, retention, requestId));
+        var sink = new ExampleKeeper(publisher.SinkFor(dataset, retention, requestId));
         var started = TimeProvider.System.GetTimestamp();
         var result = await ingestion.RunAsync(dataset, requestId, () => new MemoryStream(body, 0, length, writable: false), sink, jsonLines: true, ct: ct);
         logger.IngestionEvent(IngestionEvents.EventsAccepted,
             "{EventAction}: {TenantId}/{Dataset} request {RequestId}: {RowsLoaded} of {RowsRead} events accepted, {RowsQuarantined} quarantined, {Bytes} bytes in {EventDuration} ms",
-            IngestionEvents.EventsAccepted, dataset.Tenant, dataset.Name, requestId, result.RowsLoaded, result.RowsRead, result.RowsQuarantined, length,
+            dataset.Tenant, dataset.Name, requestId, result.RowsLoaded, result.RowsRead, result.RowsQuarantined, length,
             (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         return new EventsResult(requestId, result, sink.Examples);
     }
@@ -46,7 +45,8 @@ public sealed class EventIngestion(FileIngestion ingestion, IStreamTransport tra
         {
             for (var i = 0; i < quarantine.Count && Examples.Count < MaxExamples; i++)
             {
-                Examples.Add(new RejectedEvent(quarantine.GetInt64(i, 2), quarantine.GetText(i, 3), quarantine.GetText(i, 4), quarantine.GetText(i, 5)));
+                var q = Quarantine.Read(quarantine, i);
+                Examples.Add(new RejectedEvent(q.Line, q.Column, q.Rule, q.Reason));
             }
 
             return inner.WriteAsync(rows, quarantine, ct);

@@ -85,8 +85,7 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
 
             if (streams && stream is null)
             {
-                stream = ActivatorUtilities.CreateInstance<TenantStream>(services, tenant.Id);
-                stream.Start();
+                stream = TenantStream.Start(tenant.Id, services);
                 lock (_running)
                 {
                     _running[tenant.Id] = stream;

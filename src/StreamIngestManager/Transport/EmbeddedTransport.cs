@@ -18,8 +18,6 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
 
     private sealed record Pending(StreamDelivery Delivery, TaskCompletionSource Written);
 
-    public string Engine => "embedded";
-
     private Channel<Pending> Queue(string tenant) =>
         _queues.GetOrAdd(tenant, _ => Channel.CreateBounded<Pending>(new BoundedChannelOptions(64) { FullMode = BoundedChannelFullMode.Wait }));
 

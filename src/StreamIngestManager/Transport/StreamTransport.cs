@@ -17,9 +17,6 @@ public sealed record StreamDelivery(string Tenant, string Dataset, long SchemaFi
 /// </summary>
 public interface IStreamTransport
 {
-    /// <summary><c>embedded</c> or <c>kafka</c>.</summary>
-    string Engine { get; }
-
     /// <summary>
     /// Publishes records; when the task completes they are durable: acknowledged by every in-sync Kafka replica,
     /// or (embedded) written to coredms by the consumer.

@@ -53,8 +53,6 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         _admin = new(() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build());
     }
 
-    public string Engine => "kafka";
-
     public string BootstrapServers { get; }
 
     /// <summary>The mock cluster when the transport runs on one (tests, benchmarks, development).</summary>
