@@ -30,8 +30,15 @@ public static class IngestionEvents
         _ => LogLevel.Information,
     };
 
-    /// <summary>Logs an ingestion event at its action's level. Callers pass constant message templates.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2254:Template should be a static expression", Justification = "A pass-through: every caller's template is a constant.")]
+    /// <summary>
+    /// Logs an ingestion event at its action's level: <paramref name="template"/> starts with <c>{EventAction}</c>,
+    /// which is <paramref name="action"/>, and <paramref name="args"/> fill the rest. Callers pass constant templates.
+    /// </summary>
     public static void IngestionEvent(this ILogger logger, string action, string template, params object?[] args) =>
-        logger.Log(LevelOf(action), template, args);
+        logger.IngestionEvent(action, LevelOf(action), template, args);
+
+    /// <summary>Logs an ingestion event at <paramref name="level"/> (an outcome that is good or bad news under one action).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2254:Template should be a static expression", Justification = "A pass-through: every caller's template is a constant.")]
+    public static void IngestionEvent(this ILogger logger, string action, LogLevel level, string template, params object?[] args) =>
+        logger.Log(level, template, [action, .. args]);
 }

@@ -8,39 +8,23 @@ using Serilog.Formatting;
 
 namespace IngestionLog;
 
-/// <summary>The log buffers of this process: what the catalog keeps, and what goes to Elasticsearch when configured.</summary>
-public sealed class LogBuffers(LogBuffer catalog, LogBuffer? elasticsearch)
-{
-    /// <summary>Ingestion events (those with an <c>event.action</c>) and a tenant's warnings and errors.</summary>
-    public LogBuffer Catalog { get; } = catalog;
-
-    public LogBuffer? Elasticsearch { get; } = elasticsearch;
-}
-
 public static class PlatformLogging
 {
     /// <summary>
     /// Routes Microsoft.Extensions.Logging through one Serilog logger: the console (its level from
-    /// <c>Serilog:MinimumLevel:Default</c>), rolling ECS JSON files, and the buffers the catalog writer and the
-    /// Elasticsearch shipper drain.
+    /// <c>Serilog:MinimumLevel:Default</c>), rolling ECS JSON files, and the <see cref="ILogSink"/>s registered
+    /// with <see cref="LogSinkRegistration.AddLogSink{TSink}"/> (Elasticsearch here when configured; the catalog adds its own).
     /// The logger belongs to the host (disposed with it), so that several hosts can live in one process.
     /// </summary>
     public static ILoggingBuilder AddPlatformLogging(this ILoggingBuilder logging, IConfiguration configuration, string service = "platform-api")
     {
         var options = configuration.GetSection(LogsOptions.Section).Get<LogsOptions>() ?? new LogsOptions();
-        if (options.Elasticsearch.Url.Length == 0 && Environment.GetEnvironmentVariable("MYSIMBDP_ELASTICSEARCH") is { Length: > 0 } url)
-        {
-            options.Elasticsearch.Url = url;
-        }
 
-        var buffers = new LogBuffers(
-            new LogBuffer("catalog", options.QueueCapacity, d => d.Action is not null || (d.Tenant is not null && d.Level is "warn" or "error" or "fatal")),
-            options.Elasticsearch.Url.Length > 0 ? new LogBuffer("elasticsearch", options.QueueCapacity, _ => true) : null);
-        logging.Services.AddSingleton(buffers);
-        if (buffers.Elasticsearch is not null)
+        var router = new LogRouter(options.QueueCapacity);
+        logging.Services.AddSingleton(router);
+        if (options.Elasticsearch.Url.Length > 0)
         {
-            logging.Services.AddSingleton<ElasticsearchShipper>();
-            logging.Services.AddHostedService(sp => sp.GetRequiredService<ElasticsearchShipper>());
+            logging.Services.AddLogSink<ElasticsearchSink>();
         }
 
         logging.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
@@ -60,7 +44,7 @@ public static class PlatformLogging
                 .Filter.ByIncludingOnly(e => e.Level >= consoleLevel || IsFrom(e, "Microsoft.Hosting"))
                 .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
                     standardErrorFromLevel: LogEventLevel.Warning))
-            .WriteTo.Sink(new BufferSink(service, buffers));
+            .WriteTo.Sink(new RouterSink(service, router));
         if (options.Files)
         {
             var home = configuration["Platform:Home"] ?? ".mysimbdp";
@@ -115,15 +99,10 @@ public static class PlatformLogging
 
     private static EcsDocument DocumentOf(LogEvent logEvent, string service) => Documents.GetValue(logEvent, e => EcsDocument.From(e, service));
 
-    /// <summary>Every event, as an ECS document, offered to each buffer (which keeps what it accepts).</summary>
-    private sealed class BufferSink(string service, LogBuffers buffers) : ILogEventSink
+    /// <summary>Every event, as an ECS document, offered to each sink's buffer (which keeps what its sink accepts).</summary>
+    private sealed class RouterSink(string service, LogRouter router) : ILogEventSink
     {
-        public void Emit(LogEvent logEvent)
-        {
-            var document = DocumentOf(logEvent, service);
-            buffers.Catalog.Offer(document);
-            buffers.Elasticsearch?.Offer(document);
-        }
+        public void Emit(LogEvent logEvent) => router.Offer(DocumentOf(logEvent, service));
     }
 
     /// <summary>One ECS JSON document per line.</summary>

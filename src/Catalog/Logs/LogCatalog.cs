@@ -21,38 +21,32 @@ public sealed record LogPage(IReadOnlyList<LogEntry> Events, string? Next);
 /// The ingestion log in the catalog (<see cref="PlatformTables.LogEvents"/>), kept <c>Logs:RetentionDays</c>.
 /// Reads walk the days back from the newest, a partition per tenant and day, until the page is full.
 /// </summary>
-public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions<LogsOptions> options, TimeProvider time)
+public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions<LogsOptions> options, TimeProvider time) : ITenantData
 {
     public const string NoTenant = "-";
     public const int MaxLimit = 1000;
-    private static readonly TableSchema Table = PlatformTables.LogEvents;
     private static readonly string[] Levels = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+    private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.LogEvents, e => new()
+    {
+        ["tenant"] = e.Tenant, ["day"] = e.Day, ["event_id"] = e.EventId, ["at"] = e.At, ["level"] = e.Level, ["action"] = e.Action,
+        ["dataset"] = e.Dataset, ["file_id"] = e.FileId, ["run_id"] = e.RunId, ["message"] = e.Message, ["document"] = e.Document,
+    }, r => new Stored(r.Text("tenant"), r.Text("day"), r.Text("event_id"), r.Get<DateTimeOffset>("at"), r.Text("level"), r.Text("action"),
+        r.Text("dataset"), r.Text("file_id"), r.Text("run_id"), r.Text("message"), r.Text("document")));
+
+    private sealed record Stored(string Tenant, string Day, string EventId, DateTimeOffset At, string Level, string Action, string Dataset,
+        string FileId, string RunId, string Message, string Document)
+    {
+        public LogEntry Entry() => new(EventId, At, Tenant, Level, Action, Dataset, FileId, RunId, Message, JsonDocument.Parse(Document).RootElement.Clone());
+    }
 
     public TimeSpan Retention => TimeSpan.FromDays(options.Value.RetentionDays);
 
     public static bool IsLevel(string level) => Levels.Contains(level);
 
-    public async Task WriteAsync(IReadOnlyList<EcsDocument> documents, CancellationToken ct)
-    {
-        var rows = new RowBatch(Table, documents.Count);
-        foreach (var d in documents)
-        {
-            rows.SetText(0, d.Tenant ?? NoTenant);
-            rows.SetText(1, Day(d.Timestamp));
-            rows.SetText(2, EventId(d.Timestamp));
-            rows.SetValue(3, d.Timestamp);
-            rows.SetText(4, d.Level);
-            rows.SetText(5, d.Action ?? "");
-            rows.SetText(6, d.Dataset ?? "");
-            rows.SetText(7, d.FileId ?? "");
-            rows.SetText(8, d.RunId ?? "");
-            rows.SetText(9, d.Message);
-            rows.SetText(10, Encoding.UTF8.GetString(d.Json));
-            rows.EndRow();
-        }
-
-        await coredms.UpsertAsync(rows, Retention, ct);
-    }
+    public Task WriteAsync(IReadOnlyList<EcsDocument> documents, CancellationToken ct) =>
+        _table.SaveAllAsync(documents.Select(d => new Stored(d.Tenant ?? NoTenant, Day(d.Timestamp), EventId(d.Timestamp), d.Timestamp, d.Level, d.Action ?? "",
+            d.Dataset ?? "", d.FileId ?? "", d.RunId ?? "", d.Message, Encoding.UTF8.GetString(d.Json))).ToList(), Retention, ct);
 
     /// <summary>Removes a tenant's events, day by day over the retention.</summary>
     public async Task DeleteTenantAsync(string tenant, CancellationToken ct)
@@ -60,7 +54,7 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
         var today = time.GetUtcNow().UtcDateTime.Date;
         for (var day = 0; day <= options.Value.RetentionDays + 1; day++)
         {
-            await coredms.DeleteAsync(Table, [tenant, Day(today.AddDays(-day))], ct);
+            await _table.DeleteAsync([tenant, Day(today.AddDays(-day))], ct);
         }
     }
 
@@ -80,19 +74,13 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
 
             foreach (var tenant in who)
             {
-                string? state = null;
-                do
-                {
-                    var page = await coredms.SelectAsync(Table, new SelectQuery([tenant, Day(day)], 1000, state), ct);
-                    found.AddRange(page.Rows.Select(ToEntry).Where(e =>
+                found.AddRange((await _table.ListAsync([tenant, Day(day)], ct)).Where(e =>
                         e.At >= since
                         && (query.Before is null || string.CompareOrdinal(e.EventId, query.Before) < 0)
                         && (query.Dataset is null || e.Dataset == query.Dataset)
                         && (query.Action is null || e.Action == query.Action)
-                        && Array.IndexOf(Levels, e.Level) >= minLevel));
-                    state = page.PagingState;
-                }
-                while (state is not null);
+                        && Array.IndexOf(Levels, e.Level) >= minLevel)
+                    .Select(e => e.Entry()));
             }
         }
 
@@ -118,9 +106,4 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
         long.TryParse(eventId[..12], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.Date
             : DateTime.MaxValue;
-
-    private static LogEntry ToEntry(object?[] r) => new((string)r[2]!, (DateTimeOffset)r[3]!, (string)r[0]!, (string)r[4]!, Text(r[5]),
-        Text(r[6]), Text(r[7]), Text(r[8]), Text(r[9]), JsonDocument.Parse((string)r[10]!).RootElement.Clone());
-
-    private static string Text(object? value) => value as string ?? "";
 }

@@ -13,10 +13,10 @@ using Serilog.Parsing;
 namespace Platform.Tests.Logs;
 
 /// <summary>
-/// The Elasticsearch bulk shipper against a stand-in Elasticsearch on loopback (real HTTP): the request
+/// The Elasticsearch log sink and its pump against a stand-in Elasticsearch on loopback (real HTTP): the request
 /// format, batching, per-item errors, an outage with a bounded buffer, and recovery.
 /// </summary>
-public sealed class ElasticsearchShipperTests : IAsyncLifetime
+public sealed class ElasticsearchSinkTests : IAsyncLifetime
 {
     private readonly ConcurrentQueue<(string ContentType, string Body)> _requests = new();
     private WebApplication _elastic = null!;
@@ -67,19 +67,27 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
         await _elastic.StartAsync();
     }
 
-    public async Task DisposeAsync() => await _elastic.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        _sinks.ForEach(s => s.Dispose());
+        await _elastic.DisposeAsync();
+    }
 
     private string Url => _elastic.Urls.First();
 
     private static EcsDocument Document(string message, string tenant = "es_tenant") => EcsDocument.From(new LogEvent(DateTimeOffset.UtcNow, LogEventLevel.Information, null,
         new MessageTemplateParser().Parse(message), [new LogEventProperty("TenantId", new ScalarValue(tenant)), new LogEventProperty("EventAction", new ScalarValue("rows.loaded"))]), "test");
 
-    private (LogBuffers Buffers, ElasticsearchShipper Shipper) Shipper(int capacity = 1000, int batch = 10, string? url = null)
+    private (LogRouter Router, ElasticsearchSink Sink, LogSinkPump<ElasticsearchSink> Pump) Shipper(int capacity = 1000, int batch = 10, string? url = null)
     {
         var options = new LogsOptions { QueueCapacity = capacity, Elasticsearch = new ElasticsearchOptions { Url = url ?? Url, BatchSize = batch, FlushMilliseconds = 50 } };
-        var buffers = new LogBuffers(new LogBuffer("catalog", capacity, _ => false), new LogBuffer("elasticsearch", capacity, _ => true));
-        return (buffers, new ElasticsearchShipper(buffers, Microsoft.Extensions.Options.Options.Create(options), NullLogger<ElasticsearchShipper>.Instance));
+        var router = new LogRouter(capacity);
+        var sink = new ElasticsearchSink(Microsoft.Extensions.Options.Options.Create(options), NullLogger<ElasticsearchSink>.Instance);
+        _sinks.Add(sink);
+        return (router, sink, new LogSinkPump<ElasticsearchSink>(sink, router, NullLogger<LogSinkPump<ElasticsearchSink>>.Instance));
     }
+
+    private readonly List<ElasticsearchSink> _sinks = [];
 
     private List<string> Delivered() => _requests.SelectMany(r => r.Body.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where((_, i) => i % 2 == 1))
         .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()!).ToList();
@@ -87,15 +95,15 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
     [Fact]
     public async Task DocumentsGoInBatchesAsCreateActionsInNewlineTerminatedNdjson()
     {
-        var (buffers, shipper) = Shipper(batch: 10);
+        var (router, sink, pump) = Shipper(batch: 10);
         for (var i = 0; i < 25; i++)
         {
-            buffers.Elasticsearch!.Offer(Document($"event {i}"));
+            router.Offer(Document($"event {i}"));
         }
 
-        await shipper.StartAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => shipper.Shipped == 25, $"shipped {shipper.Shipped}");
-        await shipper.StopAsync(CancellationToken.None);
+        await pump.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => sink.Shipped == 25, $"shipped {sink.Shipped}");
+        await pump.StopAsync(CancellationToken.None);
 
         Assert.All(_requests, r => Assert.Equal("application/x-ndjson", r.ContentType));
         Assert.All(_requests, r => Assert.EndsWith("\n", r.Body, StringComparison.Ordinal));
@@ -114,17 +122,17 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
     {
         _itemStatus["bad mapping"] = 400;
         _itemStatus["busy"] = 429;
-        var (buffers, shipper) = Shipper(batch: 10);
+        var (router, sink, pump) = Shipper(batch: 10);
         foreach (var message in new[] { "first", "bad mapping", "busy", "last" })
         {
-            buffers.Elasticsearch!.Offer(Document(message));
+            router.Offer(Document(message));
         }
 
-        await shipper.StartAsync(CancellationToken.None);
-        await Eventually.UntilAsync(() => shipper.Shipped == 3, $"shipped {shipper.Shipped}");
-        await shipper.StopAsync(CancellationToken.None);
+        await pump.StartAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => sink.Shipped == 3, $"shipped {sink.Shipped}");
+        await pump.StopAsync(CancellationToken.None);
 
-        Assert.Equal(1, shipper.Rejected);
+        Assert.Equal(1, sink.Rejected);
         Assert.Equal(["first", "bad mapping", "busy", "last", "busy"], Delivered());
     }
 
@@ -132,37 +140,37 @@ public sealed class ElasticsearchShipperTests : IAsyncLifetime
     public async Task WhileElasticsearchIsDownTheOldestAreDroppedAndCountedAndDeliveryResumesAfter()
     {
         _failWith = 503;
-        var (buffers, shipper) = Shipper(capacity: 100, batch: 50);
-        await shipper.StartAsync(CancellationToken.None);
+        var (router, sink, pump) = Shipper(capacity: 100, batch: 50);
+        await pump.StartAsync(CancellationToken.None);
         for (var i = 0; i < 1000; i++)
         {
-            buffers.Elasticsearch!.Offer(Document($"event {i}"));
+            router.Offer(Document($"event {i}"));
         }
 
-        await Eventually.UntilAsync(() => _requests.Count >= 2, "the shipper did not try");
-        Assert.Equal(900, shipper.Dropped);
-        Assert.Equal(0, shipper.Shipped);
+        await Eventually.UntilAsync(() => _requests.Count >= 2, "the pump did not try");
+        Assert.Equal(900, pump.Dropped);
+        Assert.Equal(0, sink.Shipped);
 
         _failWith = 0;
-        await Eventually.UntilAsync(() => shipper.Shipped == 100, $"shipped {shipper.Shipped} after recovery");
-        await shipper.StopAsync(CancellationToken.None);
+        await Eventually.UntilAsync(() => sink.Shipped == 100, $"shipped {sink.Shipped} after recovery");
+        await pump.StopAsync(CancellationToken.None);
         Assert.Equal(Enumerable.Range(900, 100).Select(i => $"event {i}"), _accepted);
     }
 
     [Fact]
     public async Task OfferingNeverWaitsForAnUnreachableElasticsearch()
     {
-        var (buffers, shipper) = Shipper(capacity: 100, batch: 50, url: "http://127.0.0.1:9");
-        await shipper.StartAsync(CancellationToken.None);
+        var (router, sink, pump) = Shipper(capacity: 100, batch: 50, url: "http://127.0.0.1:9");
+        await pump.StartAsync(CancellationToken.None);
         var documents = Enumerable.Range(0, 100_000).Select(i => Document($"e{i}")).ToList();
         foreach (var document in documents)
         {
-            buffers.Elasticsearch!.Offer(document);
+            router.Offer(document);
         }
 
-        Assert.True(shipper.Dropped >= 99_800, $"dropped {shipper.Dropped}");
-        Assert.Equal(0, shipper.Shipped);
-        await shipper.StopAsync(CancellationToken.None);
+        Assert.True(pump.Dropped >= 99_800, $"dropped {pump.Dropped}");
+        Assert.Equal(0, sink.Shipped);
+        await pump.StopAsync(CancellationToken.None);
     }
 
     [Fact]
