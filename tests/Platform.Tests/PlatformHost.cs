@@ -66,7 +66,7 @@ public sealed class PlatformHost : IAsyncDisposable
         {
             if (_clock is not null)
             {
-                services.Replace(ServiceDescriptor.Singleton(new global::Coredms.DataClock(_clock)));
+                services.Replace(ServiceDescriptor.Singleton(new Coredms.DataClock(_clock)));
             }
 
             _services?.Invoke(services);

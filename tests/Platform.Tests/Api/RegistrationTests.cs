@@ -302,7 +302,7 @@ public sealed class RegistrationTests : IAsyncLifetime
         using var a = await _host.TenantAsync("client_a");
         Assert.Equal(HttpStatusCode.Created, (await PutAsync(a, "/tenants/client_a/datasets/speed_tracking", WithField(Enum(10_000)))).Status);
 
-        var catalog = _host.Services.GetRequiredService<global::Catalog.Datasets.DatasetCatalog>();
+        var catalog = _host.Services.GetRequiredService<Catalog.Datasets.DatasetCatalog>();
         var first = Assert.Single(await catalog.ListAsync("client_a", CancellationToken.None));
         Assert.True(ReferenceEquals(first, Assert.Single(await catalog.ListAsync("client_a", CancellationToken.None))), "parsed again");
         Assert.True(ReferenceEquals(first, await catalog.GetAsync("client_a", "speed_tracking", CancellationToken.None)), "parsed again");

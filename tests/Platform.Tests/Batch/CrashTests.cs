@@ -94,7 +94,7 @@ public sealed class CrashTests
     private static async Task<(long Rows, long Quarantined)> CountAsync(string coredmsDirectory)
     {
         using var db = new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = coredmsDirectory }), DataClock.Real);
-        var dataset = global::Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement);
+        var dataset = Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement);
         async Task<long> Count(TableSchema table)
         {
             long count = 0;

@@ -46,7 +46,7 @@ public sealed class TenantAppTests : IAsyncLifetime
     {
         var (t, fileId) = await Prepare("slow_copy", "slowcopy", timeout: 60);
         using var _ = t;
-        var catalog = _host.Services.GetRequiredService<global::Catalog.Files.FileCatalog>();
+        var catalog = _host.Services.GetRequiredService<Catalog.Files.FileCatalog>();
         var response = await t.PostAsync("/tenants/slow_copy/datasets/speed_tracking/ingest", null);
         var runId = (await response.ReadJsonAsync()).GetProperty("run_id").GetString()!;
 
@@ -71,7 +71,7 @@ public sealed class TenantAppTests : IAsyncLifetime
     [Fact]
     public void AppsRunWithTheirConfiguredArgumentsOnce()
     {
-        var apps = _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<global::Ingestion.Apps.AppsOptions>>().Value.Apps;
+        var apps = _host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Ingestion.Apps.AppsOptions>>().Value.Apps;
         Assert.Equal(["-e", "my $x = 'a' x 400_000_000; sleep 60"], apps["hog"].Arguments);
         Assert.Equal(["60"], apps["sleeper"].Arguments);
         Assert.Equal(["exec", Path.Combine(AppContext.BaseDirectory, "ClientBatchIngestApp.dll")], apps["clientbatchingestapp"].Arguments);

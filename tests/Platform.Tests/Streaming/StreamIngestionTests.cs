@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using StreamIngestManager.Events;
+using Catalog.Usage;
 
 namespace Platform.Tests.Streaming;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Platform.Tests.Live;
 using StreamIngestManager.Transport;
 using StreamIngestManager.Transport.Kafka;
 
@@ -44,7 +45,7 @@ public abstract class TransportContract : IAsyncLifetime
         Enumerable.Range(1, count).Select(i => new StreamRecord(
             Encoding.UTF8.GetBytes("k" + (i % keys)), Encoding.UTF8.GetBytes($"{source}:{i}"), source, i)).ToList();
 
-    [Fact]
+    [ContractFact]
     public async Task EveryRecordReachesItsTenantInOrderPerKeyInBoundedBatches()
     {
         var transport = NewTransport();
@@ -78,7 +79,7 @@ public abstract class TransportContract : IAsyncLifetime
         Assert.All(got, g => Assert.Equal($"{g.Record.Source}:{g.Record.Position}", Encoding.UTF8.GetString(g.Record.Value)));
     }
 
-    [Fact]
+    [ContractFact]
     public async Task ATenantsConsumerNeverSeesAnotherTenantsRecords()
     {
         var transport = NewTransport();
@@ -101,7 +102,7 @@ public abstract class TransportContract : IAsyncLifetime
         Assert.Equal(300, seenSecond.Records.Select(r => r.Position).Distinct().Count());
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AFailedWriteIsOfferedAgainAndNothingIsLost()
     {
         var transport = NewTransport();
@@ -130,7 +131,7 @@ public abstract class TransportContract : IAsyncLifetime
         Assert.Equal(records.Select(r => r.Position), seen.Records.Select(r => r.Position).Distinct().Order());
     }
 
-    [Fact]
+    [ContractFact]
     public async Task AConsumerStartedAgainGoesOnFromWhatItHadWritten()
     {
         var transport = NewTransport();

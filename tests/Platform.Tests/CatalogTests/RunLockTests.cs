@@ -4,7 +4,7 @@ using Coredms;
 using Coredms.Sqlite;
 using Microsoft.Extensions.Options;
 
-namespace Platform.Tests.Catalog;
+namespace Platform.Tests.CatalogTests;
 
 /// <summary>The per-tenant run lock: taken over from a holder that is gone, and never released by a holder that lost it.</summary>
 public sealed class RunLockTests : IDisposable

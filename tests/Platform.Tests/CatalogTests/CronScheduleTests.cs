@@ -1,6 +1,6 @@
 using Catalog.Agreements;
 
-namespace Platform.Tests.Catalog;
+namespace Platform.Tests.CatalogTests;
 
 public sealed class CronScheduleTests
 {

@@ -1,7 +1,7 @@
 using System.Text;
 using Ingestion.Csv;
 
-namespace Platform.Tests.Ingestion;
+namespace Platform.Tests.IngestionTests;
 
 public sealed class DelimitedReaderTests
 {

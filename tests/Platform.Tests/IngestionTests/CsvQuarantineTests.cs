@@ -4,7 +4,7 @@ using Catalog.Datasets;
 using Coredms;
 using Ingestion.Pipeline;
 
-namespace Platform.Tests.Ingestion;
+namespace Platform.Tests.IngestionTests;
 
 /// <summary>
 /// Each rule a delimited file's line can be quarantined under, through the real pipeline (CsvHelper underneath):

@@ -1,7 +1,7 @@
 using Catalog.Files;
 using Coredms;
 
-namespace Platform.Tests.Catalog;
+namespace Platform.Tests.CatalogTests;
 
 public sealed class NamingTests
 {

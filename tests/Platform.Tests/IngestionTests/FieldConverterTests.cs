@@ -3,14 +3,14 @@ using Mysimbdp.Avro;
 using Coredms;
 using Ingestion.Conversion;
 
-namespace Platform.Tests.Ingestion;
+namespace Platform.Tests.IngestionTests;
 
 public sealed class FieldConverterTests
 {
     private static (object? Value, RowProblem? Problem) Convert(string fieldType, string text, Dictionary<string, string[]>? formats = null)
     {
         var record = (RecordSchema)Schema.Parse($"{{\"type\":\"record\",\"name\":\"R\",\"fields\":[{{\"name\":\"f\",\"type\":{fieldType}}}]}}", SchemaParseOptions.StrictOptions);
-        var table = new TableSchema("k", "r", global::Catalog.Datasets.AvroColumns.From(record), ["f"]);
+        var table = new TableSchema("k", "r", Catalog.Datasets.AvroColumns.From(record), ["f"]);
         var row = new RowBatch(table, 1);
         var converter = new FieldConverter(record.Fields[0], 0, formats ?? []);
         var problem = converter.Convert(Encoding.UTF8.GetBytes(text), row);
@@ -90,7 +90,7 @@ public sealed class FieldConverterTests
     public void InvalidUtf8IsQuarantinedNotStored()
     {
         var record = (RecordSchema)Schema.Parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"f\",\"type\":\"string\"}]}");
-        var row = new RowBatch(new TableSchema("k", "r", global::Catalog.Datasets.AvroColumns.From(record), ["f"]), 1);
+        var row = new RowBatch(new TableSchema("k", "r", Catalog.Datasets.AvroColumns.From(record), ["f"]), 1);
         var problem = new FieldConverter(record.Fields[0], 0, new Dictionary<string, string[]>()).Convert([0x61, 0xff, 0x62], row);
         Assert.Equal(ProblemRules.Encoding, problem!.Value.Rule);
     }
