@@ -120,9 +120,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             connection.InWriteTransaction(() =>
             {
                 // Rows go in key order, many per statement: with random keys this is what makes bulk loads fast.
-                var order = KeyOrder(rows);
+                var order = SqliteRows.KeyOrder(rows);
                 var width = table.Columns.Count + 1;
-                var perStatement = Math.Max(1, Math.Min(RowsPerInsert, 30_000 / width));
+                var perStatement = Math.Max(1, Math.Min(SqliteRows.RowsPerInsert, 30_000 / width));
                 var many = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE", perStatement));
                 var one = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE"));
                 var i = 0;
@@ -130,7 +130,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 {
                     for (var r = 0; r < perStatement; r++)
                     {
-                        BulkBindRow(many.Handle, rows, order[i + r], expires, r * width);
+                        SqliteRows.BulkBindRow(many.Handle, rows, order[i + r], expires, r * width);
                     }
 
                     many.Run();
@@ -138,7 +138,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
                 for (; i < order.Length; i++)
                 {
-                    BindRow(one, rows, order[i], expires, 0);
+                    SqliteRows.BindRow(one, rows, order[i], expires, 0);
                     one.Run();
                 }
 
@@ -157,11 +157,11 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             {
                 var purge = connection.Prepare($"DELETE FROM {SqliteSql.Quote(table.Name)} WHERE {SqliteSql.KeyCondition(table, table.PrimaryKey.Count, 2)} AND {SqliteSql.Expires} <= ?1");
                 purge.BindInt64(1, Now);
-                BindKey(purge, 2, row, 0, table.PrimaryKey.Count);
+                SqliteRows.BindKey(purge, 2, row, 0, table.PrimaryKey.Count);
                 purge.Run();
 
                 var insert = connection.Prepare(SqliteSql.Insert(table, "INSERT OR IGNORE"));
-                BindRow(insert, row, 0, ttl is { } t ? Now + (long)t.TotalMilliseconds : null);
+                SqliteRows.BindRow(insert, row, 0, ttl is { } t ? Now + (long)t.TotalMilliseconds : null);
                 insert.Run();
                 return connection.Changes == 1;
             });
@@ -198,7 +198,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             p = 2;
             foreach (var column in changes.Keys)
             {
-                Bind(update, p++, set, 0, table.IndexOf(column));
+                SqliteRows.Bind(update, p++, set, 0, table.IndexOf(column));
             }
 
             if (ttl is { } t)
@@ -207,11 +207,11 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 p++;
             }
 
-            BindKey(update, p, key, 0, table.PrimaryKey.Count);
+            SqliteRows.BindKey(update, p, key, 0, table.PrimaryKey.Count);
             p += table.PrimaryKey.Count;
             foreach (var column in expected.Keys)
             {
-                Bind(update, p++, condition, 0, table.IndexOf(column));
+                SqliteRows.Bind(update, p++, condition, 0, table.IndexOf(column));
             }
 
             update.Run();
@@ -227,18 +227,18 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
 
         var key = RowBatch.OfKey(table, query.KeyPrefix);
-        var after = query.PagingState is null ? null : DecodePagingState(table, query.PagingState);
+        var after = query.PagingState is null ? null : SqlitePagingState.Decode(table, query.PagingState);
         var limit = Math.Max(1, query.Limit);
         return WithKeyspaceAsync(table.Keyspace, ks =>
         {
             var select = ks.Connection.Prepare(SqliteSql.Select(table, query.KeyPrefix.Count, after is not null));
             select.BindInt64(1, Now);
             var p = 2;
-            BindKey(select, p, key, 0, query.KeyPrefix.Count);
+            SqliteRows.BindKey(select, p, key, 0, query.KeyPrefix.Count);
             p += query.KeyPrefix.Count;
             if (after is not null)
             {
-                BindKey(select, p, after, 0, table.PrimaryKey.Count);
+                SqliteRows.BindKey(select, p, after, 0, table.PrimaryKey.Count);
                 p += table.PrimaryKey.Count;
             }
 
@@ -262,7 +262,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 rows.Add(values);
                 if (rows.Count == limit)
                 {
-                    next = EncodePagingState(table, select);
+                    next = SqlitePagingState.Encode(table, select);
                 }
             }
 
@@ -288,11 +288,11 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
             var delete = ks.Connection.Prepare(sql.ToString());
             delete.BindInt64(1, Now);
-            BindKey(delete, 2, key, 0, table.PrimaryKey.Count);
+            SqliteRows.BindKey(delete, 2, key, 0, table.PrimaryKey.Count);
             p = 2 + table.PrimaryKey.Count;
             foreach (var column in expected.Keys)
             {
-                Bind(delete, p++, condition, 0, table.IndexOf(column));
+                SqliteRows.Bind(delete, p++, condition, 0, table.IndexOf(column));
             }
 
             delete.Run();
@@ -306,7 +306,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         return WithKeyspaceAsync(table.Keyspace, ks =>
         {
             var delete = ks.Connection.Prepare($"DELETE FROM {SqliteSql.Quote(table.Name)} WHERE {SqliteSql.KeyCondition(table, keyPrefix.Count, 1)}");
-            BindKey(delete, 1, key, 0, keyPrefix.Count);
+            SqliteRows.BindKey(delete, 1, key, 0, keyPrefix.Count);
             delete.Run();
             return true;
         }, ct);
@@ -354,176 +354,6 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
 
         return removed;
-    }
-
-    /// <summary>
-    /// The batch's rows in primary key order, so that the B-tree is walked once from left to right instead of
-    /// jumping between pages. The sort is stable: of two rows with one key, the later is still written last and wins.
-    /// </summary>
-    internal static int[] KeyOrder(RowBatch rows)
-    {
-        var order = new int[rows.Count];
-        for (var i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-
-        var keys = rows.Table.PrimaryKeyIndexes;
-        var storage = keys.Select(k => rows.Table.Columns[k].Type.Storage).ToArray();
-        var comparer = Comparer<int>.Create((a, b) =>
-        {
-            for (var k = 0; k < keys.Count; k++)
-            {
-                var c = keys[k];
-                var result = storage[k] switch
-                {
-                    ValueStorage.Int64 => rows.GetInt64(a, c).CompareTo(rows.GetInt64(b, c)),
-                    ValueStorage.Double => rows.GetDouble(a, c).CompareTo(rows.GetDouble(b, c)),
-                    _ => rows.GetBytes(a, c).SequenceCompareTo(rows.GetBytes(b, c)),
-                };
-                if (result != 0)
-                {
-                    return result;
-                }
-            }
-
-            return a.CompareTo(b);
-        });
-        Array.Sort(order, comparer);
-        return order;
-    }
-
-    /// <summary>Rows per multi-row INSERT in bulk upserts (fewer statement executions per row).</summary>
-    private const int RowsPerInsert = 32;
-
-    /// <summary>As <see cref="BindRow"/>, through <see cref="BulkBind"/>; a failed bind surfaces at the statement's step.</summary>
-    private static void BulkBindRow(IntPtr statement, RowBatch rows, int row, long? expires, int offset)
-    {
-        var columns = rows.Table.Columns;
-        for (var c = 0; c < columns.Count; c++)
-        {
-            var p = offset + c + 1;
-            if (rows.IsNull(row, c))
-            {
-                BulkBind.Null(statement, p);
-                continue;
-            }
-
-            switch (columns[c].Type.Storage)
-            {
-                case ValueStorage.Int64: BulkBind.Int64(statement, p, rows.GetInt64(row, c)); break;
-                case ValueStorage.Double: BulkBind.Double(statement, p, rows.GetDouble(row, c)); break;
-                case ValueStorage.Blob: BulkBind.Blob(statement, p, rows.GetBytes(row, c)); break;
-                default: BulkBind.Text(statement, p, rows.GetBytes(row, c)); break;
-            }
-        }
-
-        if (expires is { } e)
-        {
-            BulkBind.Int64(statement, offset + columns.Count + 1, e);
-        }
-        else
-        {
-            BulkBind.Null(statement, offset + columns.Count + 1);
-        }
-    }
-
-    /// <summary>Binds a row's cells and its expiry to parameters <paramref name="offset"/>+1 onwards.</summary>
-    private static void BindRow(SqliteStatement statement, RowBatch rows, int row, long? expires, int offset = 0)
-    {
-        var columns = rows.Table.Columns;
-        for (var c = 0; c < columns.Count; c++)
-        {
-            Bind(statement, offset + c + 1, rows, row, c);
-        }
-
-        if (expires is { } e)
-        {
-            statement.BindInt64(offset + columns.Count + 1, e);
-        }
-        else
-        {
-            statement.BindNull(offset + columns.Count + 1);
-        }
-    }
-
-    private static void BindKey(SqliteStatement statement, int first, RowBatch key, int row, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            Bind(statement, first + i, key, row, key.Table.PrimaryKeyIndexes[i]);
-        }
-    }
-
-    private static void Bind(SqliteStatement statement, int parameter, RowBatch rows, int row, int column)
-    {
-        if (rows.IsNull(row, column))
-        {
-            statement.BindNull(parameter);
-            return;
-        }
-
-        switch (rows.Table.Columns[column].Type.Storage)
-        {
-            case ValueStorage.Int64: statement.BindInt64(parameter, rows.GetInt64(row, column)); break;
-            case ValueStorage.Double: statement.BindDouble(parameter, rows.GetDouble(row, column)); break;
-            case ValueStorage.Blob: statement.BindBlob(parameter, rows.GetBytes(row, column)); break;
-            default: statement.BindText(parameter, rows.GetBytes(row, column)); break;
-        }
-    }
-
-    /// <summary>The paging state is the last row's primary key in storage form, as base64url JSON.</summary>
-    private static string EncodePagingState(TableSchema table, SqliteStatement select)
-    {
-        var values = table.PrimaryKeyIndexes.Select(c => table.Columns[c].Type.Storage switch
-        {
-            ValueStorage.Int64 => (object)select.GetInt64(c),
-            ValueStorage.Double => select.GetDouble(c),
-            ValueStorage.Blob => Convert.ToBase64String(select.GetBytes(c)),
-            _ => Encoding.UTF8.GetString(select.GetBytes(c)),
-        }).ToArray();
-        return Base64Url(JsonSerializer.SerializeToUtf8Bytes(values));
-    }
-
-    private static RowBatch DecodePagingState(TableSchema table, string state)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(FromBase64Url(state));
-            var values = json.RootElement.EnumerateArray().ToArray();
-            if (values.Length != table.PrimaryKey.Count)
-            {
-                throw new FormatException();
-            }
-
-            var key = new RowBatch(table, 1);
-            for (var i = 0; i < values.Length; i++)
-            {
-                var column = table.PrimaryKeyIndexes[i];
-                switch (table.Columns[column].Type.Storage)
-                {
-                    case ValueStorage.Int64: key.SetInt64(column, values[i].GetInt64()); break;
-                    case ValueStorage.Double: key.SetDouble(column, values[i].GetDouble()); break;
-                    case ValueStorage.Blob: key.SetBytes(column, Convert.FromBase64String(values[i].GetString()!)); break;
-                    default: key.SetText(column, values[i].GetString()!); break;
-                }
-            }
-
-            key.EndRow();
-            return key;
-        }
-        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
-        {
-            throw new PagingStateException(e);
-        }
-    }
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    private static byte[] FromBase64Url(string text)
-    {
-        var s = text.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s + new string('=', (4 - (s.Length % 4)) % 4));
     }
 
     public void Dispose()
