@@ -1,12 +1,6 @@
-using StreamIngestManager;
 using Catalog;
-using IngestionLog;
+using StreamIngestManager;
 
-var builder = Host.CreateApplicationBuilder(args);
-builder.Configuration.AddPlatformEnvironment();
-// Running alone is the cluster mode: the API and the other manager are other processes.
-builder.Configuration["Platform:Mode"] ??= "cluster";
-builder.Logging.AddPlatformLogging(builder.Configuration, "stream-manager");
-builder.Services.AddCatalog(builder.Configuration);
+var builder = ManagerHost.Create(args, "stream-manager");
 builder.Services.AddStreamIngestManager(builder.Configuration);
 builder.Build().Run();
