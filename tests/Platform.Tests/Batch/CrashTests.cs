@@ -12,7 +12,7 @@ namespace Platform.Tests.Batch;
 /// </summary>
 public sealed class CrashTests
 {
-    private const int Rows = 2_000_000;
+    private const int Rows = 500_000;
     private const int BadEvery = 10_000;
 
     private static string BuildFile(string folder)
