@@ -47,5 +47,5 @@ internal static class BenchApi
         await SendAsync(http, HttpMethod.Put, $"/tenants/{tenant}/agreement", Json(agreement));
     }
 
-    private static StringContent Json(JsonNode json) => new(json.ToJsonString(), Encoding.UTF8, "application/json");
+    public static StringContent Json(JsonNode json) => new(json.ToJsonString(), Encoding.UTF8, "application/json");
 }

@@ -12,6 +12,6 @@ return command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB] | stream [--files N] [--rows N]");
+    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB] [--shape 1-4] | stream [--files N] [--rows N]");
     return 2;
 }
