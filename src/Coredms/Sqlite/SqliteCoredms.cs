@@ -7,14 +7,16 @@ using Microsoft.Extensions.Options;
 namespace Coredms.Sqlite;
 
 /// <summary>
-/// coredms on SQLite: one database file per keyspace, WITHOUT ROWID tables keyed like the Cassandra table,
-/// a hidden expiry column for TTLs (expired rows are invisible at once and removed by the sweeper).
+/// coredms on SQLite: a keyspace is a few database files (shards: <c>{keyspace}.db</c>, <c>{keyspace}.1.db</c>, ...),
+/// each partition in the one its partition key hashes to, so that a bulk load writes them in parallel; WITHOUT ROWID
+/// tables keyed like the Cassandra table; a hidden expiry column for TTLs (expired rows are invisible at once and
+/// removed by the sweeper). A read by partition touches one shard; a scan of a whole table goes shard by shard.
 /// </summary>
 internal sealed class SqliteCoredms : ICoredms, IDisposable
 {
     private readonly SqliteOptions _options;
     private readonly DataClock _clock;
-    private readonly ConcurrentDictionary<string, SqliteKeyspace> _open = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SqliteKeyspace[]> _open = new(StringComparer.Ordinal);
     private readonly Lock _opening = new();
 
     public SqliteCoredms(IOptions<SqliteOptions> options, DataClock clock)
@@ -28,9 +30,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
     private long Now => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private string PathOf(string keyspace) => Path.Combine(_options.DataDirectory, keyspace + ".db");
+    private string PathOf(string keyspace, int shard = 0) => Path.Combine(_options.DataDirectory, shard == 0 ? keyspace + ".db" : $"{keyspace}.{shard}.db");
 
-    private SqliteKeyspace Open(string keyspace, bool create)
+    private SqliteKeyspace[] Open(string keyspace, bool create)
     {
         if (_open.TryGetValue(keyspace, out var open))
         {
@@ -50,36 +52,61 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             }
 
             var path = PathOf(keyspace);
-            if (!create && !File.Exists(path))
+            var exists = File.Exists(path);
+            if (!create && !exists)
             {
                 throw new CoredmsException($"Keyspace '{keyspace}' does not exist.");
             }
 
-            open = new SqliteKeyspace(keyspace, path, _options);
+            var first = new SqliteKeyspace(keyspace, path, _options);
+            if (!exists)
+            {
+                first.ShardCount = Math.Max(1, _options.Shards);
+            }
+
+            open = [first, .. Enumerable.Range(1, first.ShardCount - 1).Select(i => new SqliteKeyspace(keyspace, PathOf(keyspace, i), _options))];
             _open[keyspace] = open;
             return open;
         }
     }
 
-    private async Task<T> WithKeyspaceAsync<T>(string keyspace, Func<SqliteKeyspace, T> work, CancellationToken ct, bool create = false)
+    /// <summary>Runs <paramref name="work"/> on one shard, alone on its connection.</summary>
+    private static async Task<T> OnShardAsync<T>(SqliteKeyspace shard, Func<SqliteKeyspace, T> work, CancellationToken ct)
     {
-        var ks = Open(keyspace, create);
-        await ks.Gate.WaitAsync(ct);
+        await shard.Gate.WaitAsync(ct);
         try
         {
-            return work(ks);
+            return work(shard);
         }
         finally
         {
-            ks.Gate.Release();
+            shard.Gate.Release();
         }
     }
 
-    /// <summary>Statements the keyspace's connection has cached (for tests).</summary>
-    internal int CachedStatements(string keyspace) => Open(keyspace, create: false).Connection.CachedStatements;
+    /// <summary>Runs <paramref name="work"/> on the shard that holds the partition of <paramref name="key"/>'s first row.</summary>
+    private Task<T> OnPartitionAsync<T>(string keyspace, RowBatch key, Func<SqliteKeyspace, T> work, CancellationToken ct)
+    {
+        var shards = Open(keyspace, create: false);
+        return OnShardAsync(shards[SqliteRows.ShardOf(key, 0, shards.Length)], work, ct);
+    }
 
-    public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) =>
-        WithKeyspaceAsync(keyspace, _ => true, ct, create: true);
+    /// <summary>Runs <paramref name="work"/> on every shard, one after the other; returns the results.</summary>
+    private async Task<List<T>> OnEveryShardAsync<T>(string keyspace, Func<SqliteKeyspace, T> work, CancellationToken ct, bool create = false)
+    {
+        var results = new List<T>();
+        foreach (var shard in Open(keyspace, create))
+        {
+            results.Add(await OnShardAsync(shard, work, ct));
+        }
+
+        return results;
+    }
+
+    /// <summary>Statements the keyspace's connection has cached (for tests).</summary>
+    internal int CachedStatements(string keyspace) => Open(keyspace, create: false).Sum(shard => shard.Connection.CachedStatements);
+
+    public Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default) => OnEveryShardAsync(keyspace, _ => true, ct, create: true);
 
     public async Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default)
     {
@@ -88,68 +115,88 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             throw new CoredmsException($"'{keyspace}' is not a valid keyspace name.");
         }
 
+        var shards = File.Exists(PathOf(keyspace)) ? Open(keyspace, create: false).Length : 1;
         if (_open.TryRemove(keyspace, out var open))
         {
             // Let the statement in progress finish; callers that already hold the keyspace then fail on the closed
             // connection, later ones open the keyspace afresh and find it gone.
-            await open.Gate.WaitAsync(ct);
-            open.Connection.Dispose();
-            open.Gate.Release();
+            foreach (var shard in open)
+            {
+                await shard.Gate.WaitAsync(ct);
+                shard.Connection.Dispose();
+                shard.Gate.Release();
+            }
         }
 
-        var path = PathOf(keyspace);
-        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        // The first file last: while it exists the keyspace does.
+        for (var i = shards - 1; i >= 0; i--)
         {
-            File.Delete(file);
+            var path = PathOf(keyspace, i);
+            foreach (var file in new[] { path + "-wal", path + "-shm", path })
+            {
+                File.Delete(file);
+            }
         }
     }
 
     public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) =>
-        WithKeyspaceAsync(table.Keyspace, ks =>
+        OnEveryShardAsync(table.Keyspace, ks =>
         {
             ks.EnsureTable(table);
             return true;
         }, ct);
 
-    public Task UpsertAsync(RowBatch rows, TimeSpan? ttl, CancellationToken ct = default) =>
-        WithKeyspaceAsync(rows.Table.Keyspace, ks =>
+    /// <summary>
+    /// Writes the batch in key order, each shard's rows in one transaction on its own thread (the shards are separate
+    /// files, so their writers do not wait for each other).
+    /// </summary>
+    public async Task UpsertAsync(RowBatch rows, TimeSpan? ttl, CancellationToken ct = default)
+    {
+        var shards = Open(rows.Table.Keyspace, create: false);
+        long? expires = ttl is { } t ? Now + (long)t.TotalMilliseconds : null;
+        var order = SqliteRows.KeyOrder(rows);
+        if (shards.Length == 1)
         {
-            var connection = ks.Connection;
-            var table = rows.Table;
-            long? expires = ttl is { } t ? Now + (long)t.TotalMilliseconds : null;
-            connection.InWriteTransaction(() =>
+            await OnShardAsync(shards[0], ks => Write(ks, rows, order, expires), ct);
+            return;
+        }
+
+        var parts = SqliteRows.SplitByShard(rows, order, shards.Length);
+        await Task.WhenAll(parts.Select((part, s) => part.Length == 0 ? Task.CompletedTask
+            : Task.Run(() => OnShardAsync(shards[s], ks => Write(ks, rows, part, expires), ct), ct)));
+    }
+
+    /// <summary>Inserts the rows at <paramref name="order"/>, many per statement: with random keys this is what makes bulk loads fast.</summary>
+    private static bool Write(SqliteKeyspace ks, RowBatch rows, int[] order, long? expires) => ks.Connection.InWriteTransaction(() =>
+    {
+        var connection = ks.Connection;
+        var table = rows.Table;
+        var width = table.Columns.Count + 1;
+        var perStatement = Math.Max(1, Math.Min(SqliteRows.RowsPerInsert, 30_000 / width));
+        var many = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE", perStatement));
+        var one = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE"));
+        var i = 0;
+        for (; i + perStatement <= order.Length; i += perStatement)
+        {
+            for (var r = 0; r < perStatement; r++)
             {
-                // Rows go in key order, many per statement: with random keys this is what makes bulk loads fast.
-                var order = SqliteRows.KeyOrder(rows);
-                var width = table.Columns.Count + 1;
-                var perStatement = Math.Max(1, Math.Min(SqliteRows.RowsPerInsert, 30_000 / width));
-                var many = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE", perStatement));
-                var one = connection.Prepare(SqliteSql.Insert(table, "INSERT OR REPLACE"));
-                var i = 0;
-                for (; i + perStatement <= order.Length; i += perStatement)
-                {
-                    for (var r = 0; r < perStatement; r++)
-                    {
-                        SqliteRows.BulkBindRow(many.Handle, rows, order[i + r], expires, r * width);
-                    }
+                SqliteRows.BulkBindRow(many.Handle, rows, order[i + r], expires, r * width);
+            }
 
-                    many.Run();
-                }
+            many.Run();
+        }
 
-                for (; i < order.Length; i++)
-                {
-                    SqliteRows.BindRow(one, rows, order[i], expires, 0);
-                    one.Run();
-                }
+        for (; i < order.Length; i++)
+        {
+            SqliteRows.BindRow(one, rows, order[i], expires, 0);
+            one.Run();
+        }
 
-                return true;
-            });
-
-            return true;
-        }, ct);
+        return true;
+    });
 
     public Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default) =>
-        WithKeyspaceAsync(row.Table.Keyspace, ks =>
+        OnPartitionAsync(row.Table.Keyspace, row, ks =>
         {
             var table = row.Table;
             var connection = ks.Connection;
@@ -173,7 +220,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         var key = RowBatch.OfKey(table, primaryKey);
         var set = RowBatch.OfColumns(table, changes);
         var condition = RowBatch.OfColumns(table, expected);
-        return WithKeyspaceAsync(table.Keyspace, ks =>
+        return OnPartitionAsync(table.Keyspace, key, ks =>
         {
             // Every value is bound, the expiry too: statements are cached by their text, so a literal would make each one new.
             var sql = new StringBuilder("UPDATE ").Append(SqliteSql.Quote(table.Name)).Append(" SET ");
@@ -219,7 +266,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }, ct);
     }
 
-    public Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default)
+    public async Task<RowPage> SelectAsync(TableSchema table, SelectQuery query, CancellationToken ct = default)
     {
         if (query.KeyPrefix.Count > table.PrimaryKey.Count)
         {
@@ -227,55 +274,83 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
 
         var key = RowBatch.OfKey(table, query.KeyPrefix);
-        var after = query.PagingState is null ? null : SqlitePagingState.Decode(table, query.PagingState);
         var limit = Math.Max(1, query.Limit);
-        return WithKeyspaceAsync(table.Keyspace, ks =>
+        var shards = Open(table.Keyspace, create: false);
+        if (shards.Length == 1 || query.KeyPrefix.Count >= table.PartitionKey.Count)
         {
-            var select = ks.Connection.Prepare(SqliteSql.Select(table, query.KeyPrefix.Count, after is not null));
-            select.BindInt64(1, Now);
-            var p = 2;
-            SqliteRows.BindKey(select, p, key, 0, query.KeyPrefix.Count);
-            p += query.KeyPrefix.Count;
-            if (after is not null)
+            var after = query.PagingState is null ? null : SqlitePagingState.Decode(table, query.PagingState);
+            var shard = shards.Length == 1 ? shards[0] : shards[SqliteRows.ShardOf(key, 0, shards.Length)];
+            return await OnShardAsync(shard, ks => SelectPage(ks, table, key, query.KeyPrefix.Count, after, limit), ct);
+        }
+
+        // A scan across partitions: shard by shard, the paging state saying which shard and where in it.
+        var (from, inner) = query.PagingState is null ? (0, null) : SqlitePagingState.DecodeAcrossShards(table, query.PagingState, shards.Length);
+        var rows = new List<object?[]>();
+        for (var s = from; s < shards.Length; s++, inner = null)
+        {
+            var page = await OnShardAsync(shards[s], ks => SelectPage(ks, table, key, query.KeyPrefix.Count, inner, limit - rows.Count), ct);
+            rows.AddRange(page.Rows);
+            if (page.PagingState is not null)
             {
-                SqliteRows.BindKey(select, p, after, 0, table.PrimaryKey.Count);
-                p += table.PrimaryKey.Count;
+                return new RowPage(rows, SqlitePagingState.AcrossShards(s, page.PagingState));
             }
 
-            select.BindInt64(p, limit);
-            var rows = new List<object?[]>();
-            string? next = null;
-            while (select.Step())
+            if (rows.Count == limit)
             {
-                var values = new object?[table.Columns.Count];
-                for (var c = 0; c < values.Length; c++)
-                {
-                    var type = table.Columns[c].Type;
-                    values[c] = select.IsNull(c) ? null : type.Storage switch
-                    {
-                        ValueStorage.Int64 => RowBatch.FromStorage(type, select.GetInt64(c), 0, default),
-                        ValueStorage.Double => RowBatch.FromStorage(type, 0, select.GetDouble(c), default),
-                        _ => RowBatch.FromStorage(type, 0, 0, select.GetBytes(c)),
-                    };
-                }
+                return new RowPage(rows, s + 1 < shards.Length ? SqlitePagingState.AcrossShards(s + 1, null) : null);
+            }
+        }
 
-                rows.Add(values);
-                if (rows.Count == limit)
+        return new RowPage(rows, null);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> live rows of one shard after <paramref name="after"/>; a paging state when the page is full.</summary>
+    private RowPage SelectPage(SqliteKeyspace ks, TableSchema table, RowBatch key, int prefix, RowBatch? after, int limit)
+    {
+        var select = ks.Connection.Prepare(SqliteSql.Select(table, prefix, after is not null));
+        select.BindInt64(1, Now);
+        var p = 2;
+        SqliteRows.BindKey(select, p, key, 0, prefix);
+        p += prefix;
+        if (after is not null)
+        {
+            SqliteRows.BindKey(select, p, after, 0, table.PrimaryKey.Count);
+            p += table.PrimaryKey.Count;
+        }
+
+        select.BindInt64(p, limit);
+        var rows = new List<object?[]>();
+        string? next = null;
+        while (select.Step())
+        {
+            var values = new object?[table.Columns.Count];
+            for (var c = 0; c < values.Length; c++)
+            {
+                var type = table.Columns[c].Type;
+                values[c] = select.IsNull(c) ? null : type.Storage switch
                 {
-                    next = SqlitePagingState.Encode(table, select);
-                }
+                    ValueStorage.Int64 => RowBatch.FromStorage(type, select.GetInt64(c), 0, default),
+                    ValueStorage.Double => RowBatch.FromStorage(type, 0, select.GetDouble(c), default),
+                    _ => RowBatch.FromStorage(type, 0, 0, select.GetBytes(c)),
+                };
             }
 
-            select.Reset();
-            return new RowPage(rows, next);
-        }, ct);
+            rows.Add(values);
+            if (rows.Count == limit)
+            {
+                next = SqlitePagingState.Encode(table, select);
+            }
+        }
+
+        select.Reset();
+        return new RowPage(rows, next);
     }
 
     public Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default)
     {
         var key = RowBatch.OfKey(table, primaryKey);
         var condition = RowBatch.OfColumns(table, expected);
-        return WithKeyspaceAsync(table.Keyspace, ks =>
+        return OnPartitionAsync(table.Keyspace, key, ks =>
         {
             var sql = new StringBuilder("DELETE FROM ").Append(SqliteSql.Quote(table.Name)).Append(" WHERE (")
                 .Append(SqliteSql.Expires).Append(" IS NULL OR ").Append(SqliteSql.Expires).Append(" > ?1) AND ")
@@ -303,24 +378,29 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
     public Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default)
     {
         var key = RowBatch.OfKey(table, keyPrefix);
-        return WithKeyspaceAsync(table.Keyspace, ks =>
+        bool Delete(SqliteKeyspace ks)
         {
             var delete = ks.Connection.Prepare($"DELETE FROM {SqliteSql.Quote(table.Name)} WHERE {SqliteSql.KeyCondition(table, keyPrefix.Count, 1)}");
             SqliteRows.BindKey(delete, 1, key, 0, keyPrefix.Count);
             delete.Run();
             return true;
-        }, ct);
+        }
+
+        return keyPrefix.Count >= table.PartitionKey.Count ? OnPartitionAsync(table.Keyspace, key, Delete, ct) : OnEveryShardAsync(table.Keyspace, Delete, ct);
     }
 
     public Task<long> SizeAsync(string keyspace, CancellationToken ct = default)
     {
-        var path = PathOf(keyspace);
         long size = 0;
-        foreach (var file in new[] { path, path + "-wal" })
+        var shards = File.Exists(PathOf(keyspace)) ? Open(keyspace, create: false).Length : 1;
+        for (var i = 0; i < shards; i++)
         {
-            if (File.Exists(file))
+            foreach (var file in new[] { PathOf(keyspace, i), PathOf(keyspace, i) + "-wal" })
             {
-                size += new FileInfo(file).Length;
+                if (File.Exists(file))
+                {
+                    size += new FileInfo(file).Length;
+                }
             }
         }
 
@@ -338,7 +418,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 continue;
             }
 
-            removed += await WithKeyspaceAsync(keyspace, ks =>
+            removed += (await OnEveryShardAsync(keyspace, ks =>
             {
                 long count = 0;
                 foreach (var table in ks.TableNames.ToList())
@@ -350,7 +430,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
                 }
 
                 return count;
-            }, ct);
+            }, ct)).Sum();
         }
 
         return removed;
@@ -358,9 +438,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
 
     public void Dispose()
     {
-        foreach (var ks in _open.Values)
+        foreach (var shard in _open.Values.SelectMany(shards => shards))
         {
-            ks.Dispose();
+            shard.Dispose();
         }
 
         _open.Clear();

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Coredms.Sqlite;
 
-/// <summary>One keyspace: its database file, its connection and the table definitions stored in it.</summary>
+/// <summary>One file of a keyspace (a shard): its connection and the table definitions stored in it.</summary>
 internal sealed class SqliteKeyspace : IDisposable
 {
     private readonly Dictionary<string, StoredTable> _tables = new(StringComparer.Ordinal);
@@ -30,6 +30,21 @@ internal sealed class SqliteKeyspace : IDisposable
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
     public SqliteConnection Connection { get; }
+
+    /// <summary>The keyspace's shard count, kept in its first file's <c>user_version</c> (0 in files from before shards: one).</summary>
+    public int ShardCount
+    {
+        get
+        {
+            var read = Connection.Prepare("PRAGMA user_version");
+            read.Step();
+            var count = (int)read.GetInt64(0);
+            read.Reset();
+            return Math.Max(1, count);
+        }
+
+        set => Connection.Execute($"PRAGMA user_version={value}");
+    }
 
     public IEnumerable<string> TableNames => _tables.Keys;
 

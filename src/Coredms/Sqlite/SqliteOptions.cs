@@ -17,4 +17,11 @@ public sealed class SqliteOptions
     /// faster than SQLite's 4 KiB default (fewer, shallower pages to split); existing files keep theirs.
     /// </summary>
     public int PageSize { get; set; } = 16384;
+
+    /// <summary>
+    /// Files a new keyspace's partitions are spread over (by a hash of the partition key), written in parallel: SQLite
+    /// has one writer per file, so one file keeps a bulk load on one core. Existing keyspaces keep the count they were
+    /// made with (files from before shards have one).
+    /// </summary>
+    public int Shards { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -6,6 +7,67 @@ namespace Coredms.Sqlite;
 /// <summary>How a <see cref="RowBatch"/> meets SQLite: the order rows are written in, and their cells bound to statement parameters.</summary>
 internal static class SqliteRows
 {
+    /// <summary>The shard of row <paramref name="row"/>'s partition: FNV-1a over its partition key values in storage form.</summary>
+    public static int ShardOf(RowBatch rows, int row, int shards)
+    {
+        if (shards == 1)
+        {
+            return 0;
+        }
+
+        var hash = 14695981039346656037UL;
+        void Mix(ReadOnlySpan<byte> bytes)
+        {
+            foreach (var b in bytes)
+            {
+                hash = (hash ^ b) * 1099511628211UL;
+            }
+        }
+
+        Span<byte> number = stackalloc byte[8];
+        var table = rows.Table;
+        for (var k = 0; k < table.PartitionKey.Count; k++)
+        {
+            var c = table.PrimaryKeyIndexes[k];
+            if (rows.IsNull(row, c))
+            {
+                Mix([0]);
+                continue;
+            }
+
+            switch (table.Columns[c].Type.Storage)
+            {
+                case ValueStorage.Int64: System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(number, rows.GetInt64(row, c)); Mix(number); break;
+                case ValueStorage.Double: System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(number, rows.GetDouble(row, c)); Mix(number); break;
+                default: Mix(rows.GetBytes(row, c)); break;
+            }
+
+            Mix([0xff]);
+        }
+
+        return (int)(hash % (ulong)shards);
+    }
+
+    /// <summary>The rows at <paramref name="order"/> split by shard, each part keeping their order.</summary>
+    public static int[][] SplitByShard(RowBatch rows, int[] order, int shards)
+    {
+        var of = new int[order.Length];
+        var counts = new int[shards];
+        for (var i = 0; i < order.Length; i++)
+        {
+            counts[of[i] = ShardOf(rows, order[i], shards)]++;
+        }
+
+        var parts = counts.Select(n => new int[n]).ToArray();
+        Array.Clear(counts);
+        for (var i = 0; i < order.Length; i++)
+        {
+            parts[of[i]][counts[of[i]]++] = order[i];
+        }
+
+        return parts;
+    }
+
     /// <summary>
     /// The batch's rows in primary key order, so that the B-tree is walked once from left to right instead of
     /// jumping between pages. The sort is stable: of two rows with one key, the later is still written last and wins.
@@ -126,6 +188,20 @@ internal static class SqliteRows
 /// <summary>The paging state SQLite selects hand out: the last row's primary key in storage form, as base64url JSON.</summary>
 internal static class SqlitePagingState
 {
+    /// <summary>A paging state of a scan across shards: the shard, a dot, and the state within it (empty for its start).</summary>
+    public static string AcrossShards(int shard, string? inner) => shard.ToString(CultureInfo.InvariantCulture) + "." + inner;
+
+    public static (int Shard, RowBatch? After) DecodeAcrossShards(TableSchema table, string state, int shards)
+    {
+        var dot = state.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 1 || !int.TryParse(state.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var shard) || shard >= shards)
+        {
+            throw new PagingStateException();
+        }
+
+        return (shard, dot == state.Length - 1 ? null : Decode(table, state[(dot + 1)..]));
+    }
+
     /// <summary>The paging state is the last row's primary key in storage form, as base64url JSON.</summary>
     internal static string Encode(TableSchema table, SqliteStatement select)
     {
