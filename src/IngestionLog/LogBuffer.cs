@@ -1,7 +1,7 @@
 namespace IngestionLog;
 
 /// <summary>
-/// A bounded buffer of log documents between the logging call and a shipper (Elasticsearch, the catalog).
+/// A bounded buffer of log documents between the logging call and a log sink (Elasticsearch, the catalog).
 /// Offering never blocks: when the buffer is full the oldest document is dropped and counted, so a slow or
 /// absent destination never slows ingestion.
 /// </summary>
