@@ -147,23 +147,27 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }, ct);
 
     /// <summary>
-    /// Writes the batch in key order, each shard's rows in one transaction on its own thread (the shards are separate
-    /// files, so their writers do not wait for each other).
+    /// Writes the batch, each shard's rows sorted by key and in one transaction on its own thread (the shards are
+    /// separate files, so neither their sorting nor their writing waits for the other).
     /// </summary>
     public async Task UpsertAsync(RowBatch rows, TimeSpan? ttl, CancellationToken ct = default)
     {
         var shards = Open(rows.Table.Keyspace, create: false);
         long? expires = ttl is { } t ? Now + (long)t.TotalMilliseconds : null;
-        var order = SqliteRows.KeyOrder(rows);
         if (shards.Length == 1)
         {
+            var order = SqliteRows.AllRows(rows);
+            SqliteRows.SortByKey(rows, order);
             await OnShardAsync(shards[0], ks => Write(ks, rows, order, expires), ct);
             return;
         }
 
-        var parts = SqliteRows.SplitByShard(rows, order, shards.Length);
-        await Task.WhenAll(parts.Select((part, s) => part.Length == 0 ? Task.CompletedTask
-            : Task.Run(() => OnShardAsync(shards[s], ks => Write(ks, rows, part, expires), ct), ct)));
+        var parts = SqliteRows.SplitByShard(rows, SqliteRows.AllRows(rows), shards.Length);
+        await Task.WhenAll(parts.Select((part, s) => part.Length == 0 ? Task.CompletedTask : Task.Run(() =>
+        {
+            SqliteRows.SortByKey(rows, part);
+            return OnShardAsync(shards[s], ks => Write(ks, rows, part, expires), ct);
+        }, ct)));
     }
 
     /// <summary>Inserts the rows at <paramref name="order"/>, many per statement: with random keys this is what makes bulk loads fast.</summary>

@@ -68,11 +68,8 @@ internal static class SqliteRows
         return parts;
     }
 
-    /// <summary>
-    /// The batch's rows in primary key order, so that the B-tree is walked once from left to right instead of
-    /// jumping between pages. The sort is stable: of two rows with one key, the later is still written last and wins.
-    /// </summary>
-    internal static int[] KeyOrder(RowBatch rows)
+    /// <summary>All of the batch's row indexes, in the order they came.</summary>
+    public static int[] AllRows(RowBatch rows)
     {
         var order = new int[rows.Count];
         for (var i = 0; i < order.Length; i++)
@@ -80,9 +77,19 @@ internal static class SqliteRows
             order[i] = i;
         }
 
+        return order;
+    }
+
+    /// <summary>
+    /// Puts <paramref name="order"/> (row indexes of the batch) in primary key order, so that the B-tree is walked once
+    /// from left to right instead of jumping between pages; rows that already come in key order (a dump, a sorted
+    /// export) are only checked. The order is stable: of two rows with one key, the later is still written last and wins.
+    /// </summary>
+    internal static void SortByKey(RowBatch rows, int[] order)
+    {
         var keys = rows.Table.PrimaryKeyIndexes;
         var storage = keys.Select(k => rows.Table.Columns[k].Type.Storage).ToArray();
-        var comparer = Comparer<int>.Create((a, b) =>
+        int Compare(int a, int b)
         {
             for (var k = 0; k < keys.Count; k++)
             {
@@ -100,9 +107,16 @@ internal static class SqliteRows
             }
 
             return a.CompareTo(b);
-        });
-        Array.Sort(order, comparer);
-        return order;
+        }
+
+        for (var i = 1; i < order.Length; i++)
+        {
+            if (Compare(order[i - 1], order[i]) > 0)
+            {
+                Array.Sort(order, Comparer<int>.Create(Compare));
+                return;
+            }
+        }
     }
 
     /// <summary>Rows per multi-row INSERT in bulk upserts (fewer statement executions per row).</summary>
