@@ -33,7 +33,7 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
             while (!stoppingToken.IsCancellationRequested)
             {
                 await PumpAsync(stoppingToken);
-                await Task.WhenAny(_wake.WaitAsync(stoppingToken), Task.Delay(TimeSpan.FromSeconds(options.Value.PollSeconds), clock, stoppingToken));
+                await WaitForWorkAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -53,6 +53,24 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
     }
 
     private void Wake() => _wake.Release();
+
+    /// <summary>
+    /// Waits for a wake-up or the poll interval (other processes' requests). The wait is cancelled when the interval
+    /// passes, so no waiter is left behind to swallow a later wake-up (one left by a plain race with a delay made the
+    /// next request wait for the following poll).
+    /// </summary>
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        using var poll = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.PollSeconds), clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, poll.Token);
+        try
+        {
+            await _wake.WaitAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
 
     private async Task PumpAsync(CancellationToken ct)
     {
