@@ -15,21 +15,26 @@ namespace Platform.Tests;
 /// </summary>
 public sealed class ClusterModeTests
 {
+    /// <summary>The environment every service of the cluster gets: cluster mode on the stand-in Cassandra and the mock Kafka.</summary>
+    private static Dictionary<string, string> Cluster(StandInCluster cassandra, StreamIngestManager.Transport.Kafka.MockKafkaCluster kafka) => new()
+    {
+        ["Platform__Mode"] = "cluster",
+        ["Coredms__Engine"] = "cassandra",
+        ["MYSIMBDP_CASSANDRA"] = cassandra.ContactPoint,
+        ["Coredms__Cassandra__ReplicationFactor"] = "1",
+        ["Transport__Engine"] = "kafka",
+        ["Transport__Kafka__BootstrapServers"] = kafka.BootstrapServers,
+        ["Transport__Kafka__CreateTopics"] = "false",
+    };
+
     [Fact]
     public async Task TheThreeServicesAloneIngestABatchFileAndStreamedEvents()
     {
         await using var cassandra = StandInCluster.Start();
         using var kafka = new StreamIngestManager.Transport.Kafka.MockKafkaCluster(3);
         var home = Directory.CreateTempSubdirectory("mysimbdp-three-").FullName;
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(Cluster(cassandra, kafka))
         {
-            ["Platform__Mode"] = "cluster",
-            ["Coredms__Engine"] = "cassandra",
-            ["MYSIMBDP_CASSANDRA"] = cassandra.ContactPoint,
-            ["Coredms__Cassandra__ReplicationFactor"] = "1",
-            ["Transport__Engine"] = "kafka",
-            ["Transport__Kafka__BootstrapServers"] = kafka.BootstrapServers,
-            ["Transport__Kafka__CreateTopics"] = "false",
             ["Batch__PollSeconds"] = "1",
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
@@ -88,17 +93,7 @@ public sealed class ClusterModeTests
         await using var cassandra = StandInCluster.Start();
         using var kafka = new StreamIngestManager.Transport.Kafka.MockKafkaCluster(1);
         var home = Directory.CreateTempSubdirectory("mysimbdp-follow-").FullName;
-        var environment = new Dictionary<string, string>
-        {
-            ["Platform__Mode"] = "cluster",
-            ["Coredms__Engine"] = "cassandra",
-            ["MYSIMBDP_CASSANDRA"] = cassandra.ContactPoint,
-            ["Coredms__Cassandra__ReplicationFactor"] = "1",
-            ["Transport__Engine"] = "kafka",
-            ["Transport__Kafka__BootstrapServers"] = kafka.BootstrapServers,
-            ["Transport__Kafka__CreateTopics"] = "false",
-            ["Batch__ReconcileSeconds"] = "1",
-        };
+        var environment = new Dictionary<string, string>(Cluster(cassandra, kafka)) { ["Batch__ReconcileSeconds"] = "1" };
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
         Task SeenAsync(string text) => Eventually.UntilAsync(() => Task.FromResult(lines.Any(l => l.Contains(text, StringComparison.Ordinal))), seen => seen,
             _ => $"the batch manager never said \"{text}\":\n{string.Join("\n", lines)}");
