@@ -70,6 +70,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
     }
 
+    /// <summary>How many files the keyspace has (1 when it does not exist, so that its one name is still looked at).</summary>
+    private int ShardsOnDisk(string keyspace) => File.Exists(PathOf(keyspace)) ? Open(keyspace, create: false).Length : 1;
+
     /// <summary>Runs <paramref name="work"/> on one shard, alone on its connection.</summary>
     private static async Task<T> OnShardAsync<T>(SqliteKeyspace shard, Func<SqliteKeyspace, T> work, CancellationToken ct)
     {
@@ -115,7 +118,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             throw new CoredmsException($"'{keyspace}' is not a valid keyspace name.");
         }
 
-        var shards = File.Exists(PathOf(keyspace)) ? Open(keyspace, create: false).Length : 1;
+        var shards = ShardsOnDisk(keyspace);
         if (_open.TryRemove(keyspace, out var open))
         {
             // Let the statement in progress finish; callers that already hold the keyspace then fail on the closed
@@ -282,9 +285,9 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         var shards = Open(table.Keyspace, create: false);
         if (shards.Length == 1 || query.KeyPrefix.Count >= table.PartitionKey.Count)
         {
+            // One shard holds it all (ShardOf does not read the key when there is one shard).
             var after = query.PagingState is null ? null : SqlitePagingState.Decode(table, query.PagingState);
-            var shard = shards.Length == 1 ? shards[0] : shards[SqliteRows.ShardOf(key, 0, shards.Length)];
-            return await OnShardAsync(shard, ks => SelectPage(ks, table, key, query.KeyPrefix.Count, after, limit), ct);
+            return await OnPartitionAsync(table.Keyspace, key, ks => SelectPage(ks, table, key, query.KeyPrefix.Count, after, limit), ct);
         }
 
         // A scan across partitions: shard by shard, the paging state saying which shard and where in it.
@@ -396,7 +399,7 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
     public Task<long> SizeAsync(string keyspace, CancellationToken ct = default)
     {
         long size = 0;
-        var shards = File.Exists(PathOf(keyspace)) ? Open(keyspace, create: false).Length : 1;
+        var shards = ShardsOnDisk(keyspace);
         for (var i = 0; i < shards; i++)
         {
             foreach (var file in new[] { PathOf(keyspace, i), PathOf(keyspace, i) + "-wal" })
