@@ -27,12 +27,13 @@ public interface ILogSink
 /// <summary>Offers every log document to the buffer of each open sink. Made with the logger, before the host's services exist.</summary>
 public sealed class LogRouter(int capacity)
 {
+    private readonly Lock _opening = new();
     private volatile LogBuffer[] _buffers = [];
 
     public LogBuffer Open(ILogSink sink)
     {
         var buffer = new LogBuffer(sink.Name, capacity, sink.Accepts);
-        lock (this)
+        lock (_opening)
         {
             _buffers = [.. _buffers, buffer];
         }
