@@ -5,6 +5,9 @@ public sealed class LogsOptions
 {
     public const string Section = "Logs";
 
+    /// <summary>Lines on the console (stdout, warnings and errors on stderr); benchmarks turn it off to print only their report.</summary>
+    public bool Console { get; set; } = true;
+
     /// <summary>Rolling JSON (ECS) files under <c>{Platform:Home}/logs</c>, one per service and day.</summary>
     public bool Files { get; set; } = true;
 

@@ -40,11 +40,15 @@ public static class PlatformLogging
             .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .Enrich.FromLogContext()
-            .WriteTo.Logger(console => console
+            .WriteTo.Sink(new RouterSink(service, router));
+        if (options.Console)
+        {
+            root.WriteTo.Logger(console => console
                 .Filter.ByIncludingOnly(e => e.Level >= consoleLevel || IsFrom(e, "Microsoft.Hosting"))
                 .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                    standardErrorFromLevel: LogEventLevel.Warning))
-            .WriteTo.Sink(new RouterSink(service, router));
+                    standardErrorFromLevel: LogEventLevel.Warning));
+        }
+
         if (options.Files)
         {
             var home = configuration["Platform:Home"] ?? ".mysimbdp";
