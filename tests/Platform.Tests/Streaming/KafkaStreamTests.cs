@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Mysimbdp.Avro;
+using Mysimbdp.Tests.Oracles;
 using Catalog.Datasets;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -192,32 +193,93 @@ public sealed class KafkaStreamTests : IAsyncLifetime
         evolved["schema"]!["fields"]!.AsArray().Add(System.Text.Json.Nodes.JsonNode.Parse("""{"name": "weather", "type": "string", "default": "unknown"}"""));
         await t.RegisterAsync("poisoned", evolved, null);
 
+        // Another producer writes to the topic: packs encoded by Apache.Avro (one record each), and a value that is no pack.
         var topic = $"mysimbdp.poisoned.speed_tracking";
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers }).Build();
-        async Task Produce(byte[] value, long fingerprint, long position) => await producer.ProduceAsync(topic, new Message<byte[], byte[]>
+        var pack = (global::Avro.ArraySchema)global::Avro.Schema.Parse(RecordPack.Schema);
+        async Task Produce(byte[] value, long fingerprint, long position, bool packed = true)
         {
-            Key = "k"u8.ToArray(),
-            Value = value,
-            Headers = new Headers
+            var item = new global::Avro.Generic.GenericRecord((global::Avro.RecordSchema)pack.ItemSchema);
+            item.Add("key", "k"u8.ToArray());
+            item.Add("value", value);
+            item.Add("position", position);
+            await producer.ProduceAsync(topic, new Message<byte[], byte[]>
             {
-                { KafkaTransport.FingerprintHeader, BitConverter.GetBytes(fingerprint) },
-                { KafkaTransport.SourceHeader, "test-producer"u8.ToArray() },
-                { KafkaTransport.PositionHeader, BitConverter.GetBytes(position) },
-            },
-        });
+                Value = packed ? ApacheAvro.Encode(pack, new object[] { item }) : value,
+                Headers = new Headers
+                {
+                    { KafkaTransport.FingerprintHeader, BitConverter.GetBytes(fingerprint) },
+                    { KafkaTransport.SourceHeader, "test-producer"u8.ToArray() },
+                },
+            });
+        }
 
         var reading = new GenericRecord((RecordSchema)v1.Schema, [7, 1, 20513, 28_800_000, 55.5, null, "truck", null]);
         await Produce([0xff, 0xff, 0xff], v1.Fingerprint, 1);
         await Produce(DatumWriter.Encode(v1.Schema, reading), 0x1234_5678_9abc_def0, 2);
-        await Produce(DatumWriter.Encode(v1.Schema, reading), v1.Fingerprint, 3);
+        await Produce([0xff, 0xff, 0xff], v1.Fingerprint, 3, packed: false);
+        await Produce(DatumWriter.Encode(v1.Schema, reading), v1.Fingerprint, 4);
 
         var rows = await t.WaitForRowsAsync("poisoned", "speed_tracking", 4);
         var written = Assert.Single(rows, r => r.GetProperty("sensor_id").GetInt32() == 7);
         Assert.Equal("unknown", written.GetProperty("weather").GetString());
         Assert.Equal("truck", written.GetProperty("vehicle_class").GetString());
-        var quarantine = await t.WaitForRowsAsync("poisoned", "speed_tracking", 2, what: "quarantine");
-        Assert.Equal(["poison", "schema"], quarantine.Select(q => q.GetProperty("rule").GetString()).Order());
-        Assert.All(quarantine, q => Assert.Equal("test-producer", q.GetProperty("file_id").GetString()));
+        var quarantine = await t.WaitForRowsAsync("poisoned", "speed_tracking", 3, what: "quarantine");
+        Assert.Equal(["poison", "poison", "schema"], quarantine.Select(q => q.GetProperty("rule").GetString()).Order());
+        Assert.Equal(2, quarantine.Count(q => q.GetProperty("file_id").GetString() == "test-producer"));
+        Assert.Single(quarantine, q => q.GetProperty("file_id").GetString()!.StartsWith(topic + "/", StringComparison.Ordinal));
         Assert.Contains(quarantine, q => q.GetProperty("reason").GetString()!.Contains("123456789abcdef0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ThePlatformsMessagesAreAvroThatApacheAvroReads()
+    {
+        await using var host = await PlatformHost.StartAsync(KafkaSettings());
+        using var t = await StreamTenantAsync(host, "readable");
+        await PostEventsAsync(t, "readable", Events(4, 1, 2500));
+        await t.WaitForRowsAsync("readable", "speed_tracking", 2500);
+        var dataset = (await host.Services.GetRequiredService<DatasetCatalog>().GetAsync("readable", "speed_tracking", CancellationToken.None))!;
+
+        // Read the topic as any consumer would, and decode each message with Apache.Avro alone.
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _cluster.BootstrapServers, GroupId = "outside-reader", AutoOffsetReset = AutoOffsetReset.Earliest, EnablePartitionEof = true,
+        }).Build();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.BootstrapServers }).Build();
+        var partitions = admin.GetMetadata("mysimbdp.readable.speed_tracking", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Count;
+        consumer.Subscribe("mysimbdp.readable.speed_tracking");
+        var pack = global::Avro.Schema.Parse(RecordPack.Schema);
+        var rowSchema = ApacheAvro.Parse(dataset.Schema);
+        var readings = new List<(int Partition, int Reading, long Position, byte[] Key)>();
+        var ended = new HashSet<int>();
+        var messages = 0;
+        while (ended.Count < partitions)
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException("the topic's partitions did not all reach their end");
+            if (result.IsPartitionEOF)
+            {
+                ended.Add(result.Partition.Value);
+                continue;
+            }
+
+            messages++;
+            Assert.True(result.Message.Headers.TryGetLastBytes(KafkaTransport.FingerprintHeader, out var fingerprint));
+            Assert.Equal(dataset.Fingerprint, BitConverter.ToInt64(fingerprint));
+            foreach (global::Avro.Generic.GenericRecord item in (object[])ApacheAvro.Decode(pack, pack, result.Message.Value)!)
+            {
+                var row = (global::Avro.Generic.GenericRecord)ApacheAvro.Decode(rowSchema, rowSchema, (byte[])item["value"])!;
+                Assert.Equal(4, row["sensor_id"]);
+                readings.Add((result.Partition.Value, (int)row["reading_id"], (long)item["position"], (byte[])item["key"]));
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(1, 2500), readings.Select(r => r.Reading).Order());
+        Assert.Equal(Enumerable.Range(1, 2500).Select(i => (long)i), readings.Select(r => r.Position).Order());
+        Assert.InRange(messages, partitions, 2500 / 10);
+        Assert.All(readings, r => Assert.Equal(RecordPack.PartitionOf(r.Key, partitions), r.Partition));
+        foreach (var partition in readings.GroupBy(r => r.Partition))
+        {
+            Assert.Equal(partition.Select(r => r.Position).Order(), partition.Select(r => r.Position));
+        }
     }
 }
