@@ -101,22 +101,8 @@ internal static class BatchBenchmark
 
     private sealed record PlatformRun(TimeSpan Time, TimeSpan Upload, TimeSpan Ingest, TimeSpan StartDelay, long Loaded, long Quarantined, long PeakRss, string Rules);
 
-    private static async Task<PlatformProcess> RegisteredAsync(string work, BatchShape shape)
-    {
-        var platform = await PlatformProcess.StartAsync(Path.Combine(work, "home-" + Guid.NewGuid().ToString("N")[..8]));
-        try
-        {
-            await platform.PostAsync("/tenants", BenchApi.Json(new JsonObject { ["id"] = shape.Tenant }));
-            await BenchApi.SendAsync(platform.Http, HttpMethod.Put, $"/tenants/{shape.Tenant}/datasets/{shape.DatasetName}", BenchApi.Json(shape.Dataset));
-            await BenchApi.SendAsync(platform.Http, HttpMethod.Put, $"/tenants/{shape.Tenant}/agreement", BenchApi.Json(shape.Agreement));
-            return platform;
-        }
-        catch
-        {
-            await platform.DisposeAsync();
-            throw;
-        }
-    }
+    private static Task<PlatformProcess> RegisteredAsync(string work, BatchShape shape) =>
+        PlatformProcess.StartAsync(Path.Combine(work, "home-" + Guid.NewGuid().ToString("N")[..8]), shape);
 
     private static async Task<string> UploadAsync(PlatformProcess platform, BatchShape shape, string file)
     {

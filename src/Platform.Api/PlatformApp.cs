@@ -58,6 +58,7 @@ public static class PlatformApp
         builder.Services.AddCatalog(builder.Configuration);
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
+        builder.Services.AddSingleton<Events.EventsAdmission>();
         builder.Services.AddHostedService<IncomingSweep>();
         builder.Services.AddOptions<KubernetesOptions>().Bind(builder.Configuration.GetSection(KubernetesOptions.Section));
         builder.Services.AddIngestion(builder.Configuration);

@@ -40,6 +40,8 @@ public static class StreamIngestManagerServiceCollectionExtensions
             .Validate(o => o.RescanSeconds > 0, "Stream:RescanSeconds must be above 0")
             .Validate(o => o.FilesInParallel >= 1, "Stream:FilesInParallel must be at least 1")
             .Validate(o => o.MaxEventsRequestMb is >= 1 and <= 1024, "Stream:MaxEventsRequestMb must be between 1 and 1024")
+            .Validate(o => o.EventsInFlightMb is >= 1 and <= 1024 && o.EventsQueueMb is >= 0 and <= 65536 && o.EventsQueueSeconds >= 0,
+                "Stream:EventsInFlightMb must be between 1 and 1024, EventsQueueMb between 0 and 65536, EventsQueueSeconds at least 0")
             .ValidateOnStart();
         services.AddIngestion(configuration);
         services.TryAddSingleton<IStreamTransport>(sp => sp.GetRequiredService<IOptions<TransportOptions>>().Value.Engine == "kafka"

@@ -16,4 +16,16 @@ public sealed class StreamOptions
 
     /// <summary>The largest events request accepted, in MiB.</summary>
     public int MaxEventsRequestMb { get; set; } = 16;
+
+    /// <summary>
+    /// MiB of events request bodies ingested at once by this process; more wait in a queue (back-pressure instead of a
+    /// growing heap). At least <see cref="MaxEventsRequestMb"/>.
+    /// </summary>
+    public int EventsInFlightMb { get; set; } = 32;
+
+    /// <summary>MiB of events request bodies that may wait for room; a request beyond it is answered 503 with Retry-After at once.</summary>
+    public int EventsQueueMb { get; set; } = 128;
+
+    /// <summary>How long a request waits in the queue before it is answered 503 with Retry-After.</summary>
+    public double EventsQueueSeconds { get; set; } = 10;
 }

@@ -20,8 +20,16 @@ internal sealed class BatchBuffer
     private readonly string _fileId;
     private readonly DateTimeOffset _now;
 
-    public BatchBuffer(Dataset dataset, string fileId, DateTimeOffset now, int batches = 3)
+    private readonly int _rowsPerBatch;
+
+    /// <param name="dataset">Whose rows.</param>
+    /// <param name="fileId">The file (or events request) quarantined rows are kept under.</param>
+    /// <param name="now">When quarantined rows were quarantined.</param>
+    /// <param name="batches">Batches cycling between parsing and writing.</param>
+    /// <param name="rowsPerBatch">Rows a batch holds before it is handed over (content known to be smaller sizes it to fit).</param>
+    public BatchBuffer(Dataset dataset, string fileId, DateTimeOffset now, int batches = 3, int rowsPerBatch = RowsPerBatch)
     {
+        _rowsPerBatch = rowsPerBatch;
         _dataset = dataset;
         _fileId = fileId;
         _now = now;
@@ -29,7 +37,7 @@ internal sealed class BatchBuffer
         _full = Channel.CreateBounded<(RowBatch, RowBatch)>(batches);
         for (var i = 0; i < batches; i++)
         {
-            _free.Writer.TryWrite((new RowBatch(dataset.Table, RowsPerBatch), new RowBatch(dataset.Quarantine, 64)));
+            _free.Writer.TryWrite((new RowBatch(dataset.Table, rowsPerBatch), new RowBatch(dataset.Quarantine, 64)));
         }
 
         Take();
@@ -51,7 +59,7 @@ internal sealed class BatchBuffer
     {
         Rows.EndRow();
         Loaded++;
-        if (Rows.Count >= RowsPerBatch || Quarantine.Count >= RowsPerBatch)
+        if (Rows.Count >= _rowsPerBatch || Quarantine.Count >= _rowsPerBatch)
         {
             Flush();
         }
@@ -63,7 +71,7 @@ internal sealed class BatchBuffer
         Catalog.Datasets.Quarantine.Append(Quarantine, _dataset.Name, _fileId, line, problem.Column, problem.Rule, problem.Message, raw, _now);
         Quarantined++;
         QuarantinedByRule[problem.Rule] = QuarantinedByRule.GetValueOrDefault(problem.Rule) + 1;
-        if (Quarantine.Count >= RowsPerBatch)
+        if (Quarantine.Count >= _rowsPerBatch)
         {
             Flush();
         }

@@ -23,24 +23,15 @@ public sealed class FileIngestion(DataClock clock)
     /// <param name="open">Opens the content; called once per pass.</param>
     /// <param name="sink">Where rows and quarantined rows go.</param>
     /// <param name="progress">Told the rows read so far, now and then, from the parsing thread.</param>
-    /// <param name="jsonLines">Read the content as JSON lines (events) instead of the dataset's file type.</param>
     /// <param name="ct">Stops the ingestion.</param>
     public async Task<IngestionResult> RunAsync(Dataset dataset, string fileId, Func<Stream> open, IRowSink sink,
-        Action<long>? progress = null, bool jsonLines = false, CancellationToken ct = default)
+        Action<long>? progress = null, CancellationToken ct = default)
     {
         progress ??= _ => { };
-        if (jsonLines)
-        {
-            var events = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, jsonLines, ct);
-            return events.Outcome.Error is { } eventsError
-                ? IngestionResult.Failed(eventsError, events.Outcome.Read, events.Loaded, events.Quarantined, events.Outcome.Skipped)
-                : Done(events.Outcome, events.Loaded, events.Quarantined, events.Rules);
-        }
-
         switch (dataset.OnError)
         {
             case OnError.Continue:
-                var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, false, ct);
+                var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, ct);
                 return all.Outcome.Error is { } error
                     ? IngestionResult.Failed(error, all.Outcome.Read, all.Loaded, all.Quarantined, all.Outcome.Skipped)
                     : Done(all.Outcome, all.Loaded, all.Quarantined, all.Rules);
@@ -48,7 +39,7 @@ public sealed class FileIngestion(DataClock clock)
                 var abort = dataset.OnError == OnError.Abort;
                 var ratio = dataset.MaxErrorRatio;
                 var check = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: false, quarantine: true),
-                    (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, false, ct);
+                    (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, ct);
                 var (read, bad) = (check.Outcome.Read, check.Quarantined);
                 if (check.Outcome.Error is { } fileError)
                 {
@@ -67,11 +58,24 @@ public sealed class FileIngestion(DataClock clock)
                         $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped);
                 }
 
-                var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, false, ct);
+                var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, ct);
                 return load.Outcome.Error is { } loadError
                     ? IngestionResult.Failed(loadError, load.Outcome.Read, load.Loaded, bad, load.Outcome.Skipped)
                     : Done(load.Outcome, load.Loaded, bad, check.Rules);
         }
+    }
+
+    /// <summary>
+    /// Ingests an events request (JSON lines, in memory) on the calling thread: parsed straight from the body into one
+    /// batch sized to its <paramref name="events"/>, then handed to the sink once. Bad events are quarantined and the
+    /// good ones loaded, whatever the dataset's <c>on_error</c> (each event stands alone).
+    /// </summary>
+    public async Task<IngestionResult> IngestEventsAsync(Dataset dataset, string requestId, ReadOnlyMemory<byte> body, int events, IRowSink sink, CancellationToken ct)
+    {
+        var buffer = new BatchBuffer(dataset, requestId, clock.GetUtcNow(), batches: 1, rowsPerBatch: events + 1);
+        var outcome = new JsonRows(dataset, Converters(dataset), new QualityChecker(dataset, clock)).Produce(body.Span, buffer);
+        await sink.WriteAsync(buffer.Rows, buffer.Quarantine, ct);
+        return Done(outcome, buffer.Loaded, buffer.Quarantined, buffer.QuarantinedByRule);
     }
 
     /// <summary>
@@ -89,7 +93,7 @@ public sealed class FileIngestion(DataClock clock)
         string.Join(", ", rules.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal).Take(5).Select(r => $"{r.Key} {r.Value:N0}"));
 
     private async Task<(CsvRows.Outcome Outcome, long Loaded, long Quarantined, IReadOnlyDictionary<string, long> Rules)> PassAsync(Dataset dataset, string fileId, Func<Stream> open,
-        IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, bool jsonLines, CancellationToken ct)
+        IRowSink sink, Func<long, long, bool> keepGoing, Action<long> progress, CancellationToken ct)
     {
         var buffer = new BatchBuffer(dataset, fileId, clock.GetUtcNow());
         var quality = new QualityChecker(dataset, clock);
@@ -98,8 +102,7 @@ public sealed class FileIngestion(DataClock clock)
             try
             {
                 using var content = open();
-                var outcome = jsonLines ? new JsonRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress)
-                    : dataset.FileType == FileType.Avro ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
+                var outcome = dataset.FileType == FileType.Avro ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
                     : new CsvRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress);
                 buffer.Flush();
                 buffer.Complete();

@@ -15,15 +15,32 @@ internal sealed class JsonRows(Dataset dataset, FieldConverter[] converters, Qua
 {
     public const int MaxLineBytes = 1 << 20;
 
-    public CsvRows.Outcome Produce(Stream content, BatchBuffer buffer, Func<long, long, bool> keepGoing, Action<long> progress)
+    private readonly byte[][] _names = converters.Select(c => Encoding.UTF8.GetBytes(c.Name)).ToArray();
+    private readonly byte[]?[] _defaults = dataset.Schema.Fields
+        .Select(f => f.Default is { } d ? Encoding.UTF8.GetBytes(d.ValueKind == JsonValueKind.String ? d.GetString()! : d.GetRawText()) : null).ToArray();
+    private readonly bool[] _hasDefault = dataset.Schema.Fields.Select(f => f.Default is { ValueKind: not JsonValueKind.Null }).ToArray();
+
+    /// <summary>Where each field's value was found in the current line: in the line itself, or unescaped into <see cref="_unescaped"/>.</summary>
+    private readonly (Found Kind, int Start, int Length)[] _found = new (Found, int, int)[converters.Length];
+    private byte[] _unescaped = new byte[1024];
+
+    private enum Found : byte
+    {
+        Missing,
+        Null,
+        InLine,
+        Unescaped,
+    }
+
+    /// <summary>Reads every line of <paramref name="body"/>: good ones into the buffer's rows, bad ones into its quarantine.</summary>
+    public CsvRows.Outcome Produce(ReadOnlySpan<byte> body, BatchBuffer buffer)
     {
         long read = 0, skipped = 0, lineNumber = 0;
-        var defaults = dataset.Schema.Fields.Select(f => f.Default is { } d ? Encoding.UTF8.GetBytes(d.ValueKind == JsonValueKind.String ? d.GetString()! : d.GetRawText()) : null).ToArray();
-        var hasDefault = dataset.Schema.Fields.Select(f => f.Default is { ValueKind: not JsonValueKind.Null }).ToArray();
-        foreach (var line in Lines(content))
+        foreach (var range in body.Split((byte)'\n'))
         {
+            var line = body[range];
             lineNumber++;
-            if (line.Span.Trim(" \t\r"u8).IsEmpty)
+            if (line.Trim(" \t\r"u8).IsEmpty)
             {
                 skipped++;
                 continue;
@@ -32,122 +49,129 @@ internal sealed class JsonRows(Dataset dataset, FieldConverter[] converters, Qua
             read++;
             var problem = line.Length > MaxLineBytes
                 ? RowProblem.Line(ProblemRules.TooLong, $"the line is longer than {MaxLineBytes} bytes")
-                : Convert(line.Span, buffer, defaults, hasDefault);
+                : Convert(line, buffer);
             if (problem is { } p)
             {
-                buffer.QuarantineRow(lineNumber, p, line.Length > 4096 ? line.Span[..4096] : line.Span);
+                buffer.QuarantineRow(lineNumber, p, line.Length > 4096 ? line[..4096] : line);
             }
             else
             {
                 buffer.CommitRow();
             }
-
-            if (!keepGoing(read, buffer.Quarantined))
-            {
-                break;
-            }
         }
 
-        progress(read);
         return new CsvRows.Outcome(read, skipped, null);
     }
 
-    private RowProblem? Convert(ReadOnlySpan<byte> line, BatchBuffer buffer, byte[]?[] defaults, bool[] hasDefault)
+    /// <summary>One event: its members read with Utf8JsonReader (the whole line is validated), each field's value converted from its UTF-8 text.</summary>
+    private RowProblem? Convert(ReadOnlySpan<byte> line, BatchBuffer buffer)
     {
-        JsonDocument json;
+        Array.Clear(_found);
+        var reader = new Utf8JsonReader(line);
         try
         {
-            json = JsonDocument.Parse(line.ToArray());
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return RowProblem.Line(ProblemRules.Type, "a line is one JSON object (one event)");
+            }
+
+            var unescaped = 0;
+            var guess = 0;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = FieldOf(ref reader, guess);
+                guess = field + 1;
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                (Found, int, int) found;
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                        reader.Skip();
+                        found = (Found.InLine, start, (int)reader.BytesConsumed - start);
+                        break;
+                    case JsonTokenType.String when reader.ValueIsEscaped:
+                        if (_unescaped.Length < unescaped + reader.ValueSpan.Length)
+                        {
+                            Array.Resize(ref _unescaped, Math.Max(_unescaped.Length * 2, unescaped + reader.ValueSpan.Length));
+                        }
+
+                        var length = reader.CopyString(_unescaped.AsSpan(unescaped));
+                        found = (Found.Unescaped, unescaped, length);
+                        unescaped += length;
+                        break;
+                    case JsonTokenType.String:
+                        found = (Found.InLine, start + 1, reader.ValueSpan.Length);
+                        break;
+                    case JsonTokenType.Null:
+                        found = (Found.Null, 0, 0);
+                        break;
+                    default:
+                        found = (Found.InLine, start, reader.ValueSpan.Length);
+                        break;
+                }
+
+                if (field >= 0)
+                {
+                    // A member given twice counts with its last value.
+                    _found[field] = found;
+                }
+            }
+
+            // The rest of the line must be white space.
+            while (reader.Read())
+            {
+            }
         }
         catch (JsonException e)
         {
             return RowProblem.Line(ProblemRules.Type, $"the line is not valid JSON: {e.Message}");
         }
 
-        using (json)
+        var rows = buffer.Rows;
+        for (var i = 0; i < converters.Length; i++)
         {
-            if (json.RootElement.ValueKind != JsonValueKind.Object)
+            var converter = converters[i];
+            var (kind, start, length) = _found[i];
+            var problem = kind switch
             {
-                return RowProblem.Line(ProblemRules.Type, "a line is one JSON object (one event)");
-            }
-
-            var rows = buffer.Rows;
-            for (var i = 0; i < converters.Length; i++)
+                Found.InLine => converter.Convert(line.Slice(start, length), rows),
+                Found.Unescaped => converter.Convert(_unescaped.AsSpan(start, length), rows),
+                Found.Missing when _hasDefault[i] => converter.Convert(_defaults[i], rows),
+                _ when converter.Nullable => SetNull(rows, converter.Column),
+                _ => new RowProblem(converter.Name, ProblemRules.NotNullable, $"'{converter.Name}' is missing or null, and it is not nullable"),
+            };
+            if (problem is not null)
             {
-                var converter = converters[i];
-                RowProblem? problem;
-                if (!json.RootElement.TryGetProperty(converter.Name, out var value) || value.ValueKind == JsonValueKind.Null)
-                {
-                    if (value.ValueKind != JsonValueKind.Null && hasDefault[i])
-                    {
-                        problem = converter.Convert(defaults[i], rows);
-                    }
-                    else if (converter.Nullable)
-                    {
-                        rows.SetNull(converter.Column);
-                        problem = null;
-                    }
-                    else
-                    {
-                        problem = new RowProblem(converter.Name, ProblemRules.NotNullable, $"'{converter.Name}' is missing or null, and it is not nullable");
-                    }
-                }
-                else
-                {
-                    problem = converter.Convert(value.ValueKind switch
-                    {
-                        JsonValueKind.String => Encoding.UTF8.GetBytes(value.GetString()!),
-                        JsonValueKind.True => "true"u8.ToArray(),
-                        JsonValueKind.False => "false"u8.ToArray(),
-                        _ => Encoding.UTF8.GetBytes(value.GetRawText()),
-                    }, rows);
-                }
-
-                if (problem is not null)
-                {
-                    return problem;
-                }
+                return problem;
             }
         }
 
         return quality.HasRules ? quality.Check(buffer.Rows) : null;
     }
 
-    /// <summary>The content split at line feeds, each line at most a little over <see cref="MaxLineBytes"/> (longer ones are cut and reported).</summary>
-    private static IEnumerable<ReadOnlyMemory<byte>> Lines(Stream content)
+    private static RowProblem? SetNull(Coredms.RowBatch rows, int column)
     {
-        var buffer = new byte[1 << 16];
-        var line = new MemoryStream();
-        int read;
-        while ((read = content.Read(buffer, 0, buffer.Length)) > 0)
+        rows.SetNull(column);
+        return null;
+    }
+
+    /// <summary>The field a member names, or -1: the field after the last one found is tried first (producers tend to keep one order).</summary>
+    private int FieldOf(ref Utf8JsonReader reader, int guess)
+    {
+        if (guess < _names.Length && reader.ValueTextEquals(_names[guess]))
         {
-            var start = 0;
-            for (var i = 0; i < read; i++)
+            return guess;
+        }
+
+        for (var i = 0; i < _names.Length; i++)
+        {
+            if (reader.ValueTextEquals(_names[i]))
             {
-                if (buffer[i] != (byte)'\n')
-                {
-                    continue;
-                }
-
-                if (line.Length <= MaxLineBytes)
-                {
-                    line.Write(buffer, start, i - start);
-                }
-
-                yield return line.ToArray();
-                line.SetLength(0);
-                start = i + 1;
-            }
-
-            if (line.Length <= MaxLineBytes)
-            {
-                line.Write(buffer, start, read - start);
+                return i;
             }
         }
 
-        if (line.Length > 0)
-        {
-            yield return line.ToArray();
-        }
+        return -1;
     }
 }

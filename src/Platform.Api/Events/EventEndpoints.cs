@@ -23,7 +23,7 @@ public static class EventEndpoints
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).");
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion,
+        DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion, EventsAdmission admission,
         IOptions<StreamOptions> options, ILogger<EventIngestion> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
@@ -44,13 +44,26 @@ public static class EventEndpoints
         }
 
         var limit = options.Value.MaxEventsRequestMb * 1024L * 1024;
+        if (http.Request.ContentLength > limit)
+        {
+            return TooLarge(http, options.Value);
+        }
+
+        using var room = await admission.EnterAsync(http.Request.ContentLength, ct);
+        if (room is null)
+        {
+            http.Response.Headers.RetryAfter = admission.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            logger.LogWarning("Events request of {TenantId} for {Dataset} refused: the events being written fill the queue", tenant.Id, name);
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, "events-backlog", "Too many events waiting",
+                "Events arrive faster than they are written and the queue of requests is full. Send the request again after Retry-After; nothing of it was taken.");
+        }
+
         var (body, length) = await ReadBodyAsync(http.Request, limit, ct);
         try
         {
             if (body is null)
             {
-                return Problem.TooLarge($"An events request may carry at most {options.Value.MaxEventsRequestMb} MiB; split it into several requests.",
-                    new Dictionary<string, object?> { ["quota"] = "max_events_request_mb", ["limit"] = options.Value.MaxEventsRequestMb, ["usage"] = http.Request.ContentLength });
+                return TooLarge(http, options.Value);
             }
 
             var events = CountLines(body.AsSpan(0, length));
@@ -68,7 +81,7 @@ public static class EventEndpoints
             EventsResult result;
             try
             {
-                result = await ingestion.IngestAsync(dataset, reservation.Agreement.Retention, body, length, ct);
+                result = await ingestion.IngestAsync(dataset, reservation.Agreement.Retention, body.AsMemory(0, length), events, ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -105,6 +118,10 @@ public static class EventEndpoints
             }
         }
     }
+
+    private static ProblemHttpResult TooLarge(HttpContext http, StreamOptions options) =>
+        Problem.TooLarge($"An events request may carry at most {options.MaxEventsRequestMb} MiB; split it into several requests.",
+            new Dictionary<string, object?> { ["quota"] = "max_events_request_mb", ["limit"] = options.MaxEventsRequestMb, ["usage"] = http.Request.ContentLength });
 
     /// <summary>Gives a failed request's reservation back, as far as the store lets it.</summary>
     private static async Task GiveBackAsync(QuotaPolicy quotas, EventsReservation reservation, ILogger logger)

@@ -23,15 +23,15 @@ public sealed class EventIngestion(FileIngestion ingestion, StreamPublisher publ
 {
     public const int MaxExamples = 10;
 
-    public async Task<EventsResult> IngestAsync(Dataset dataset, TimeSpan retention, byte[] body, int length, CancellationToken ct)
+    public async Task<EventsResult> IngestAsync(Dataset dataset, TimeSpan retention, ReadOnlyMemory<byte> body, int events, CancellationToken ct)
     {
         var requestId = "events-" + Guid.CreateVersion7().ToString("N");
         var sink = new ExampleKeeper(publisher.SinkFor(dataset, retention, requestId));
         var started = TimeProvider.System.GetTimestamp();
-        var result = await ingestion.RunAsync(dataset, requestId, () => new MemoryStream(body, 0, length, writable: false), sink, jsonLines: true, ct: ct);
+        var result = await ingestion.IngestEventsAsync(dataset, requestId, body, events, sink, ct);
         logger.IngestionEvent(IngestionEvents.EventsAccepted,
             "{EventAction}: {TenantId}/{Dataset} request {RequestId}: {RowsLoaded} of {RowsRead} events accepted, {RowsQuarantined} quarantined, {Bytes} bytes in {EventDuration} ms",
-            dataset.Tenant, dataset.Name, requestId, result.RowsLoaded, result.RowsRead, result.RowsQuarantined, length,
+            dataset.Tenant, dataset.Name, requestId, result.RowsLoaded, result.RowsRead, result.RowsQuarantined, body.Length,
             (long)TimeProvider.System.GetElapsedTime(started).TotalMilliseconds);
         return new EventsResult(requestId, result, sink.Examples);
     }
