@@ -228,7 +228,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                     }
 
                     batch.Add(result);
-                    records += RecordCount(result.Message.Value);
+                    records += RecordPack.CountOf(result.Message.Value, MessageRecords);
                 }
 
                 if (batch.Count > 0 && (records >= _options.MicroBatchRecords || started.ElapsedMilliseconds >= _options.MicroBatchMilliseconds))
@@ -252,20 +252,6 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             {
                 _logger.LogWarning("Closing the Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Error.Reason);
             }
-        }
-    }
-
-    /// <summary>The records a message says it holds (its first block's count), for the micro-batch bound; 1 if it is not a pack.</summary>
-    private static int RecordCount(byte[]? value)
-    {
-        try
-        {
-            var count = new BinaryDecoder(value).ReadLong();
-            return count is > 0 and <= MessageRecords ? (int)count : count < 0 && -count <= MessageRecords ? (int)-count : 1;
-        }
-        catch (AvroDataException)
-        {
-            return 1;
         }
     }
 

@@ -74,6 +74,20 @@ public static class RecordPack
         return messages;
     }
 
+    /// <summary>The records a message says it holds (its first block's count), for a consumer's batch bound; 1 when it is no pack.</summary>
+    public static int CountOf(byte[]? value, int max)
+    {
+        try
+        {
+            var count = new BinaryDecoder(value).ReadLong();
+            return count is > 0 && count <= max ? (int)count : count < 0 && -count <= max ? (int)-count : 1;
+        }
+        catch (AvroDataException)
+        {
+            return 1;
+        }
+    }
+
     /// <summary>Reads a message's records; <see cref="AvroDataException"/> when the value is not a pack.</summary>
     public static void Unpack(ReadOnlySpan<byte> value, string source, List<StreamRecord> into)
     {
