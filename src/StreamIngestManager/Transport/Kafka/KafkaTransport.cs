@@ -132,7 +132,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
     }
 
     /// <summary>The topic's partition count, creating the topic first when the platform creates its topics; a failure is not kept.</summary>
-    private Task<int> PartitionsAsync(string topic)
+    private async Task<int> PartitionsAsync(string topic)
     {
         var known = _partitions.GetOrAdd(topic, t => Task.Run(async () =>
         {
@@ -142,12 +142,15 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                 ? throw new KafkaException(metadata.Error.IsError ? metadata.Error : new Error(ErrorCode.UnknownTopicOrPart, $"topic {t} has no partitions"))
                 : metadata.Partitions.Count;
         }));
-        if (known.IsFaulted)
+        try
+        {
+            return await known;
+        }
+        catch
         {
             _partitions.TryRemove(new KeyValuePair<string, Task<int>>(topic, known));
+            throw;
         }
-
-        return known;
     }
 
     private async Task CreateTopicAsync(string topic)
