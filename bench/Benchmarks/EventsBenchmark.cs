@@ -22,7 +22,7 @@ internal static class EventsBenchmark
     public static async Task<int> RunAsync(string[] args)
     {
         var seconds = Measure.Option(args, "--seconds", 60);
-        var only = Array.IndexOf(args, "--transport") is var t and >= 0 && t + 1 < args.Length ? args[t + 1] : null;
+        var only = Measure.Option(args, "--transport");
         var root = Measure.RepoRoot();
         Console.WriteLine($"Events, seed tenant A shape, {EventsPerRequest:N0} events per request, clients sending back to back for {seconds} s per row; the platform in its own process");
         Console.WriteLine($"{"transport",-10}{"clients",8}{"req/s",9}{"events/s",11}{"MB/s",8}{"p50 ms",8}{"p99 ms",8}{"503s",7}{"peak RSS MB",13}{"RSS +30 s MB",14}");
@@ -78,10 +78,9 @@ internal static class EventsBenchmark
             var caughtUp = transport == "kafka" ? $", the consumer caught up {watch.Elapsed.TotalSeconds:F1} s after the last 202" : "";
             Console.WriteLine($"  {transport}: {accepted:N0} events answered 202, {stored:N0} rows in the store (sqlite3 count){caughtUp}" +
                 (stored == accepted ? "" : $"  MISMATCH: {accepted - stored:N0} missing; quarantine: {CountRows(home, shape, "quarantine")}"));
-            var errors = Directory.EnumerateFiles(Path.Combine(home, "logs"), "*.json").SelectMany(File.ReadLines)
-                .Where(line => line.Contains("\"log.level\":\"error\"", StringComparison.Ordinal)).ToList();
+            var errors = Measure.LogErrors(home);
             Console.WriteLine($"  {transport}: errors in the platform's log: {errors.Count}");
-            errors.Take(3).ToList().ForEach(e => Console.WriteLine("    " + e[..Math.Min(e.Length, 400)]));
+            errors.Take(3).ToList().ForEach(e => Console.WriteLine("    " + e));
             return stored == accepted && errors.Count == 0;
         }
         finally

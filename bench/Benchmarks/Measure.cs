@@ -33,6 +33,28 @@ internal static class Measure
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
+    public static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The messages of the error and fatal events in the platform's JSON log files under <paramref name="home"/>.</summary>
+    public static List<string> LogErrors(string home)
+    {
+        var errors = new List<string>();
+        foreach (var line in Directory.EnumerateFiles(Path.Combine(home, "logs"), "*.json").SelectMany(File.ReadLines))
+        {
+            using var e = System.Text.Json.JsonDocument.Parse(line);
+            if (e.RootElement.GetProperty("log.level").GetString() is "error" or "fatal")
+            {
+                errors.Add(e.RootElement.GetProperty("message").GetString() ?? "");
+            }
+        }
+
+        return errors;
+    }
+
     public static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

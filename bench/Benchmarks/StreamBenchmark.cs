@@ -27,7 +27,7 @@ internal static class StreamBenchmark
     {
         var files = Measure.Option(args, "--files", 200);
         var rows = Measure.Option(args, "--rows", 1_000_000);
-        var only = Array.IndexOf(args, "--transport") is var t and >= 0 && t + 1 < args.Length ? args[t + 1] : null;
+        var only = Measure.Option(args, "--transport");
         var root = Measure.RepoRoot();
 
         var results = new List<(string Engine, Latency Latency, double RowsPerSecond)>();
@@ -227,18 +227,7 @@ internal static class StreamBenchmark
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(Home, "logs"), "*.json"))
-            {
-                foreach (var line in File.ReadLines(file))
-                {
-                    using var e = JsonDocument.Parse(line);
-                    if (e.RootElement.GetProperty("log.level").GetString() is "error" or "fatal")
-                    {
-                        Errors.Add(e.RootElement.GetProperty("message").GetString() ?? "");
-                    }
-                }
-            }
-
+            Errors.AddRange(Measure.LogErrors(Home));
             Directory.Delete(Home, recursive: true);
         }
     }

@@ -136,14 +136,12 @@ public static class EventEndpoints
         }
     }
 
-    /// <summary>The body in a pooled buffer, or null when it is longer than <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// The body in a pooled buffer, or null when it turns out longer than <paramref name="limit"/> (a declared length
+    /// over it was refused before).
+    /// </summary>
     private static async Task<(byte[]? Body, int Length)> ReadBodyAsync(HttpRequest request, long limit, CancellationToken ct)
     {
-        if (request.ContentLength > limit)
-        {
-            return (null, 0);
-        }
-
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit + 1, request.ContentLength ?? 64 * 1024) + 1);
         var length = 0;
         while (true)
