@@ -2,6 +2,7 @@ using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Tenants;
 using Microsoft.Extensions.Options;
+using StreamIngestManager.Transport;
 
 namespace StreamIngestManager.Tenants;
 
@@ -10,8 +11,8 @@ namespace StreamIngestManager.Tenants;
 /// <c>stream</c> or <c>both</c>) and in line with its agreement. It looks again whenever a dataset or agreement
 /// changes in this process, and every <see cref="StreamOptions.RescanSeconds"/> for changes made elsewhere.
 /// </summary>
-internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datasets, AgreementCatalog agreements, IServiceProvider services,
-    IOptions<StreamOptions> options, ILogger<StreamTenants> logger) : BackgroundService
+internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datasets, AgreementCatalog agreements, IStreamTransport transport,
+    IServiceProvider services, IOptions<StreamOptions> options, ILogger<StreamTenants> logger) : BackgroundService
 {
     private readonly Dictionary<string, TenantStream> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
@@ -72,11 +73,30 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
 
     private void OnChanged<T>(T changed) => _wake.Release();
 
+    /// <summary>Readies a dataset's stream before the tenant's consumer starts or sees it; a failure is logged and tried again at the next look.</summary>
+    private async Task PrepareAsync(string tenant, string dataset, CancellationToken ct)
+    {
+        try
+        {
+            await transport.PrepareAsync(tenant, dataset, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not ready the stream of {TenantId}/{DatasetName}; the consumer may join after its first records", tenant, dataset);
+        }
+    }
+
     private async Task ReconcileAsync(CancellationToken ct)
     {
         foreach (var tenant in await tenants.ListAsync(ct))
         {
-            var streams = (await datasets.ListAsync(tenant.Id, ct)).Any(d => d.Mode.HasFlag(IngestionMode.Stream));
+            var streaming = (await datasets.ListAsync(tenant.Id, ct)).Where(d => d.Mode.HasFlag(IngestionMode.Stream)).ToList();
+            var streams = streaming.Count > 0;
+            foreach (var dataset in streaming)
+            {
+                await PrepareAsync(tenant.Id, dataset.Name, ct);
+            }
+
             TenantStream? stream;
             lock (_running)
             {

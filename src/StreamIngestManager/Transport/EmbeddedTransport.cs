@@ -43,6 +43,9 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
         }
     }
 
+    /// <summary>Nothing to ready: a tenant's queue exists from its first use.</summary>
+    public Task PrepareAsync(string tenant, string dataset, CancellationToken ct) => Task.CompletedTask;
+
     public async Task ConsumeAsync(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct)
     {
         var reader = Queue(tenant).Reader;

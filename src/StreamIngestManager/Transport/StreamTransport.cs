@@ -24,6 +24,12 @@ public interface IStreamTransport
     Task PublishAsync(string tenant, string dataset, long schemaFingerprint, IReadOnlyList<StreamRecord> records, CancellationToken ct);
 
     /// <summary>
+    /// Readies a dataset's stream before its first record, so that the tenant's consumer takes it from its start:
+    /// Kafka creates the topic (when the platform creates its topics) before the consumer joins its group.
+    /// </summary>
+    Task PrepareAsync(string tenant, string dataset, CancellationToken ct);
+
+    /// <summary>
     /// Consumes the tenant's records in micro-batches until <paramref name="ct"/>; a batch is committed only when
     /// <paramref name="handler"/> returns, and offered again after the handler throws.
     /// </summary>

@@ -82,6 +82,8 @@ public sealed class EventsBackpressureTests
             await inner.PublishAsync(tenant, dataset, schemaFingerprint, records, ct);
         }
 
+        public Task PrepareAsync(string tenant, string dataset, CancellationToken ct) => inner.PrepareAsync(tenant, dataset, ct);
+
         public Task ConsumeAsync(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct) =>
             inner.ConsumeAsync(tenant, handler, ct);
     }

@@ -70,18 +70,25 @@ public sealed class KafkaStreamTests : IAsyncLifetime
     {
         await using var host = await PlatformHost.StartAsync(KafkaSettings());
         using var t = await StreamTenantAsync(host, "broker_down");
+        int down;
         await PostEventsAsync(t, "broker_down", Events(1, 1, 500));
         await t.WaitForRowsAsync("broker_down", "speed_tracking", 500);
 
-        _cluster.SetBrokerDown(2);
+        // The broker that leads partition 0: every partition has records in 500 keys, so the next writes need it.
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.BootstrapServers }).Build())
+        {
+            down = admin.GetMetadata("mysimbdp.broker_down.speed_tracking", TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Single(p => p.PartitionId == 0).Leader;
+        }
+
+        _cluster.SetBrokerDown(down);
         var during = Task.WhenAll(
             PostEventsAsync(t, "broker_down", Events(2, 1, 500)),
             Task.Run(() => Flows.DropFile(host.Home, "broker_down", "in", "during.csv", StreamIngestionTests.Readings(3, 2000))));
         await Task.WhenAny(during, Task.Delay(TimeSpan.FromSeconds(2)));
 
-        // The outage overlapped the writes: records for broker 2's partition could not be acknowledged while it was down.
-        Assert.False(during.IsCompleted, during.IsFaulted ? during.Exception!.ToString() : "the events and the file went through while broker 2 was down, so the test shows nothing");
-        _cluster.SetBrokerUp(2);
+        // The outage overlapped the writes: records for the broker's partitions could not be acknowledged while it was down.
+        Assert.False(during.IsCompleted, during.IsFaulted ? during.Exception!.ToString() : $"the events and the file went through while broker {down} was down, so the test shows nothing");
+        _cluster.SetBrokerUp(down);
         await during;
         await PostEventsAsync(t, "broker_down", Events(4, 1, 500));
 
@@ -89,6 +96,46 @@ public sealed class KafkaStreamTests : IAsyncLifetime
         AssertExactlyOnce(rows, Keys(1, 500).Concat(Keys(2, 500)).Concat(Keys(3, 2000)).Concat(Keys(4, 500)));
         var file = JsonDocument.Parse(await t.GetStringAsync("/tenants/broker_down/files")).RootElement.GetProperty("files")[0];
         Assert.Equal("loaded", file.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task RecordsRemovedBeforeTheConsumerReadThemAreReportedAsLostAndTheRestArrive()
+    {
+        // Another producer wrote eight values of 900 KB before the tenant streamed; the mock cluster keeps 5 MB of a
+        // partition (its retention), so it removed the first ones.
+        const string Topic = "mysimbdp.expired.speed_tracking";
+        const int Values = 8;
+        _cluster.CreateTopic(Topic, 1, 1);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers }).Build())
+        {
+            for (var i = 0; i < Values; i++)
+            {
+                await producer.ProduceAsync(new TopicPartition(Topic, 0), new Message<byte[], byte[]> { Value = new byte[900 * 1024] });
+            }
+        }
+
+        long removed;
+        using (var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = _cluster.BootstrapServers, GroupId = "watermarks" }).Build())
+        {
+            removed = consumer.QueryWatermarkOffsets(new TopicPartition(Topic, 0), TimeSpan.FromSeconds(10)).Low.Value;
+        }
+
+        Assert.InRange(removed, 1, Values - 1);
+
+        await using var host = await PlatformHost.StartAsync(KafkaSettings());
+        using var t = await StreamTenantAsync(host, "expired");
+        using var operators = await host.AdminAsync();
+        await Eventually.UntilAsync(async () =>
+        {
+            var errors = await operators.GetStringAsync("/admin/logs?tenant=expired&level=error");
+            return errors.Contains($"removed {removed} messages", StringComparison.Ordinal) && errors.Contains(Topic, StringComparison.Ordinal);
+        }, $"the {removed} messages removed before they were read were not reported");
+
+        // The values left are no records of the dataset: they reach the quarantine, and rows posted after them arrive.
+        await PostEventsAsync(t, "expired", Events(1, 1, 5));
+        await t.WaitForRowsAsync("expired", "speed_tracking", 5);
+        var quarantine = await t.WaitForRowsAsync("expired", "speed_tracking", Values - (int)removed, what: "quarantine");
+        Assert.All(quarantine, q => Assert.StartsWith(Topic + "/0", q.GetProperty("file_id").GetString(), StringComparison.Ordinal));
     }
 
     [Fact]

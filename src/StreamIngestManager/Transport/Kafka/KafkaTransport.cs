@@ -131,6 +131,15 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         }
     }
 
+    /// <summary>Creates the dataset's topic now when the platform creates its topics; an operator's topics are left to the operator.</summary>
+    public async Task PrepareAsync(string tenant, string dataset, CancellationToken ct)
+    {
+        if (_mock is not null || _options.Kafka.CreateTopics)
+        {
+            await PartitionsAsync(Topic(tenant, dataset)).WaitAsync(ct);
+        }
+    }
+
     /// <summary>The topic's partition count, creating the topic first when the platform creates its topics; a failure is not kept.</summary>
     private async Task<int> PartitionsAsync(string topic)
     {
@@ -198,7 +207,8 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             TopicMetadataRefreshIntervalMs = 2000,
             FetchWaitMaxMs = 10,
             SessionTimeoutMs = 10_000,
-        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Reason)).SetLogHandler((_, m) => Log(m, tenant)).Build();
+        }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Reason)).SetLogHandler((_, m) => Log(m, tenant))
+            .SetPartitionsAssignedHandler((c, partitions) => ReportUnread(c, tenant, partitions)).Build();
         consumer.Subscribe("^" + Regex.Escape(prefix) + ".+");
         var batch = new List<ConsumeResult<byte[], byte[]>>();
         var records = 0;
@@ -303,6 +313,32 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                 // The partition was reassigned while the batch was written: its new owner replays from the last
                 // committed offset, and the replay's upserts change nothing.
             }
+        }
+    }
+
+    /// <summary>
+    /// Logs, as an error, the records of newly assigned partitions that the broker removed (retention) before the
+    /// group read them: those between the group's committed offset (the start when it has none) and the partition's
+    /// first offset. Their rows are lost; the count says how many messages (each up to <see cref="MessageRecords"/> rows).
+    /// </summary>
+    private void ReportUnread(IConsumer<byte[], byte[]> consumer, string tenant, List<TopicPartition> partitions)
+    {
+        try
+        {
+            foreach (var committed in consumer.Committed(partitions, TimeSpan.FromSeconds(10)))
+            {
+                var first = consumer.QueryWatermarkOffsets(committed.TopicPartition, TimeSpan.FromSeconds(10)).Low;
+                var from = committed.Offset == Offset.Unset ? 0 : committed.Offset.Value;
+                if (first.Value > from)
+                {
+                    _logger.LogError("Kafka removed {Messages} messages of {Topic} [{Partition}] (offsets {From} to {To}) before {TenantId}'s consumer read them: their rows are lost. The topic's retention must outlast the consumer's lag",
+                        first.Value - from, committed.Topic, committed.Partition.Value, from, first.Value - 1, tenant);
+                }
+            }
+        }
+        catch (KafkaException e)
+        {
+            _logger.LogWarning("Could not check {TenantId}'s assigned partitions for records removed before they were read: {KafkaError}", tenant, e.Error.Reason);
         }
     }
 

@@ -6,7 +6,8 @@ namespace StreamIngestManager.Transport.Kafka;
 /// <summary>
 /// librdkafka's mock cluster: brokers in this process that speak Kafka's protocol on real loopback sockets,
 /// with consumer groups, and faults on demand (a broker down, errors pushed for a request type). For tests,
-/// benchmarks and a development mode (<c>Transport:Kafka:MockBrokers</c>); not a durable store.
+/// benchmarks and a development mode (<c>Transport:Kafka:MockBrokers</c>); not a durable store, and it keeps
+/// only the last 5 MB (or 100,000 message sets) of each partition, a limit librdkafka fixes.
 /// </summary>
 /// <remarks>
 /// The mock API (<c>rd_kafka_mock_*</c>) is exported by the librdkafka that Confluent.Kafka bundles
@@ -61,6 +62,10 @@ public sealed unsafe partial class MockKafkaCluster : IDisposable
             throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
         }
 
+        // A consumer group's first join waits this long for more members (brokers: group.initial.rebalance.delay.ms,
+        // 3 s). A tenant's consumer is alone in its group, and the mock keeps only 5 MB per partition: a consumer
+        // that starts 3 s late under load finds the first records already gone.
+        GroupInitialRebalanceDelay(_cluster, 100);
         Brokers = brokers;
         BootstrapServers = Marshal.PtrToStringUTF8(MockClusterBootstraps(_cluster))!;
     }
@@ -120,6 +125,9 @@ public sealed unsafe partial class MockKafkaCluster : IDisposable
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_cluster_bootstraps")]
     private static partial IntPtr MockClusterBootstraps(IntPtr cluster);
+
+    [LibraryImport(Library, EntryPoint = "rd_kafka_mock_group_initial_rebalance_delay_ms")]
+    private static partial void GroupInitialRebalanceDelay(IntPtr cluster, int milliseconds);
 
     [LibraryImport(Library, EntryPoint = "rd_kafka_mock_broker_set_down")]
     private static partial int BrokerSetDown(IntPtr cluster, int broker);
