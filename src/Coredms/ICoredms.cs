@@ -10,6 +10,14 @@ public interface ICoredms
     /// <summary>The engine's name, as configured (<c>sqlite</c> or <c>cassandra</c>).</summary>
     string Engine { get; }
 
+    /// <summary>
+    /// Gives back memory the engine keeps only for speed (SQLite's page caches), without waiting for work in
+    /// progress: called when the process is idle. The Cassandra engine keeps none.
+    /// </summary>
+    void ReleaseMemory()
+    {
+    }
+
     /// <summary>Creates the keyspace if it does not exist.</summary>
     Task EnsureKeyspaceAsync(string keyspace, CancellationToken ct = default);
 
