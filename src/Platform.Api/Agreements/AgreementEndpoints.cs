@@ -2,6 +2,7 @@ using Catalog.Agreements;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Agreements;
 
@@ -12,7 +13,8 @@ public static class AgreementEndpoints
     public static void MapAgreements(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/tenants/{tenant}/agreement").ForTenant().WithTags("Agreements");
-        group.MapPut("", Put).WithSummary("Register or replace the service agreement (seed format; every problem is reported at once).");
+        group.MapPut("", Put).WithSummary("Register or replace the service agreement (seed format; every problem is reported at once).")
+            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(413, 415);
         group.MapGet("", Get).WithSummary("The service agreement as registered.");
     }
 

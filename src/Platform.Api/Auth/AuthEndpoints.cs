@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Auth;
 
@@ -18,7 +19,8 @@ public static class AuthEndpoints
 {
     public static void MapAuth(this IEndpointRouteBuilder app) =>
         app.MapPost("/auth/token", IssueToken).AllowAnonymous().WithTags("Auth")
-            .WithSummary("Exchange a client id and secret (JSON or form) for a bearer token.");
+            .WithSummary("Exchange a client id and secret (JSON or form) for a bearer token.")
+            .Accepts<TokenRequest>("application/json", "application/x-www-form-urlencoded").Problems(401, 429);
 
     /// <summary>Client-credentials exchange: JSON body or an OAuth2-style form post.</summary>
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Datasets;
 
@@ -21,7 +22,8 @@ public static class DatasetEndpoints
     public static void MapDatasets(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets").ForTenant().WithTags("Datasets");
-        group.MapPut("/{name}", Put).WithSummary("Register or replace a data configuration (seed format; every problem is reported at once).");
+        group.MapPut("/{name}", Put).WithSummary("Register or replace a data configuration (seed format; every problem is reported at once).")
+            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
         group.MapGet("/{name}", Get).WithSummary("The data configuration as registered.");
         group.MapGet("", List).WithSummary("The tenant's datasets and the physical keyspace and table each maps to.");
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
 using YamlDotNet.Serialization;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Deployment;
 
@@ -30,7 +31,7 @@ public sealed class KubernetesOptions
 public static class KubernetesManifests
 {
     public static void MapDeployment(this IEndpointRouteBuilder app) =>
-        app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Deployment").MapGet("/deployment/k8s", Get)
+        app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Deployment").MapGet("/deployment/k8s", Get).Produces<string>(200, "application/yaml").Problems(409)
             .WithSummary("Kubernetes manifests (YAML) for the tenant's batch app (CronJob) and stream app (Deployment).");
 
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> Get(TenantContext tenant, AgreementCatalog agreements,

@@ -9,6 +9,7 @@ using Platform.Api.Auth;
 using Platform.Api.Problems;
 using StreamIngestManager;
 using StreamIngestManager.Events;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Events;
 
@@ -20,7 +21,8 @@ public static class EventEndpoints
 
     public static void MapEvents(this IEndpointRouteBuilder app) =>
         app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion").MapPost("/events", Post)
-            .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).");
+            .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).")
+            .Accepts<string>(MediaTypes[0], MediaTypes[1..]).Problems(409, 413, 415, 429, 503, 507);
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
         DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion, EventsAdmission admission,

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Files;
 
@@ -21,19 +22,24 @@ public sealed record FileView(
 
 public sealed record FileList(IReadOnlyList<FileView> Files);
 
+/// <summary>A file upload as the API documents it: one multipart field, <c>file</c>.</summary>
+public sealed record FileForm(IFormFile File);
+
 public static class FileEndpoints
 {
     public static void MapFiles(this IEndpointRouteBuilder app)
     {
         var tenant = app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Files");
         tenant.MapPost("/datasets/{name}/files", Upload).DisableAntiforgery()
-            .WithSummary("Upload a file (multipart field 'file'); it is staged for the dataset's next ingestion.");
+            .WithSummary("Upload a file (multipart field 'file'); it is staged for the dataset's next ingestion.")
+            .Accepts<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507);
         tenant.MapGet("/files", List).WithSummary("The tenant's files with status and counts, newest first.");
         tenant.MapGet("/files/{file_id}", Get);
 
         var seed = app.MapGroup("").ForTenant().WithTags("Seed-compatible");
         seed.MapPost("/upload-file/{tenant_id}", UploadToDefault).DisableAntiforgery()
-            .WithSummary("Upload to the tenant's only (or default) dataset.");
+            .WithSummary("Upload to the tenant's only (or default) dataset.")
+            .Accepts<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507);
         seed.MapGet("/tenant/{tenant_id}", List).WithSummary("The tenant's files (same as /tenants/{tenant}/files).");
     }
 

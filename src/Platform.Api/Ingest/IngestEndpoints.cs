@@ -7,6 +7,7 @@ using Platform.Api.Auth;
 using Platform.Api.Files;
 using Platform.Api.Problems;
 using Platform.Api.Rows;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Ingest;
 
@@ -24,9 +25,11 @@ public static class IngestEndpoints
     public static void MapIngest(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion");
-        group.MapPost("/ingest", IngestNow).WithSummary("Request a batch run for the dataset now (202 with the run id).");
+        group.MapPost("/ingest", IngestNow).WithSummary("Request a batch run for the dataset now (202 with the run id).")
+            .Problems(409, 429);
         group.MapPost("/validate", Validate).DisableAntiforgery()
-            .WithSummary("Dry run on a sample file (multipart 'file'): loads nothing, reports what ingestion would do, with counts and examples per problem.");
+            .WithSummary("Dry run on a sample file (multipart 'file'): loads nothing, reports what ingestion would do, with counts and examples per problem.")
+            .Accepts<Files.FileForm>("multipart/form-data").Problems(413, 415);
     }
 
     /// <summary>

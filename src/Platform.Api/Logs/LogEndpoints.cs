@@ -5,6 +5,7 @@ using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Logs;
 
@@ -29,14 +30,26 @@ public sealed record TenantOverviewList(IReadOnlyList<TenantOverview> Tenants);
 /// <summary>The ingestion log: all tenants' for admins (<c>/admin/logs</c>), a tenant's own for it (<c>/tenants/{t}/logs</c>).</summary>
 public static class LogEndpoints
 {
+    private static readonly (string, string)[] Filters =
+    [
+        ("dataset", "Only this dataset's events."),
+        ("level", "This level and above: trace, debug, info, warn, error, fatal."),
+        ("action", "Only this event.action, e.g. file.failed."),
+        ("since", "Events at or after this ISO 8601 time."),
+        ("before", "The 'next' value of the previous page."),
+        ("limit", $"Events per page, 1 to {LogCatalog.MaxLimit} (100 by default)."),
+    ];
+
     public static void MapLogs(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/admin").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy).WithTags("Admin");
         admin.MapGet("/logs", AdminLogs)
-            .WithSummary("Ingestion log events, newest first (?tenant=&dataset=&level=&action=&since=&before=&limit=; 'next' continues).");
+            .WithSummary("Ingestion log events, newest first (?tenant=&dataset=&level=&action=&since=&before=&limit=; 'next' continues).")
+            .Query([("tenant", "Only this tenant's events."), .. Filters]);
         admin.MapGet("/tenants", Overview).WithSummary("Every tenant with its files by status, rows loaded and quarantined, and its last failed files.");
         app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Logs").MapGet("/logs", TenantLogs)
-            .WithSummary("The tenant's own ingestion log events, newest first (?dataset=&level=&action=&since=&before=&limit=).");
+            .WithSummary("The tenant's own ingestion log events, newest first (?dataset=&level=&action=&since=&before=&limit=).")
+            .Query(Filters);
     }
 
     public static Task<Results<Ok<LogEventList>, ProblemHttpResult>> AdminLogs(HttpRequest request, LogCatalog logs, CancellationToken ct) =>

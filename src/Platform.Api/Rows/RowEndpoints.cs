@@ -6,6 +6,7 @@ using Ingestion.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Rows;
 
@@ -23,12 +24,17 @@ public static class RowEndpoints
     public const int DefaultLimit = 100;
     public const int MaxLimit = 10_000;
 
+    private static readonly (string, string) Limit = ("limit", $"Rows per page, 1 to {MaxLimit} ({DefaultLimit} by default).");
+    private static readonly (string, string) PagingState = ("paging_state", "The paging_state of the previous page.");
+
     public static void MapRows(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Rows");
         group.MapGet("/rows", ReadRows)
-            .WithSummary("Rows, by primary key (?field=value for leading key fields) and paged (?limit=, ?paging_state=).");
-        group.MapGet("/quarantine", ReadQuarantine).WithSummary("Quarantined rows with file, line, column, rule, reason and the raw line (?file_id=, ?limit=, ?paging_state=).");
+            .WithSummary("Rows, by primary key (?field=value for leading key fields) and paged (?limit=, ?paging_state=).")
+            .Query(("*", "Leading primary key fields and their values, e.g. sensor_id=7."), Limit, PagingState);
+        group.MapGet("/quarantine", ReadQuarantine).WithSummary("Quarantined rows with file, line, column, rule, reason and the raw line (?file_id=, ?limit=, ?paging_state=).")
+            .Query(("file_id", "Only this file's rows."), Limit, PagingState);
     }
 
     public static async Task<Results<Ok<RowList>, ProblemHttpResult>> ReadRows(string name, HttpRequest request, TenantContext tenant,

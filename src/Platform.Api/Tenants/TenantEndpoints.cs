@@ -3,6 +3,7 @@ using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
 using Platform.Api.Problems;
+using Platform.Api.Docs;
 
 namespace Platform.Api.Tenants;
 
@@ -17,7 +18,8 @@ public static class TenantEndpoints
     public static void MapTenants(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/tenants").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy).WithTags("Tenants");
-        admin.MapPost("", Create).WithSummary("Create a tenant (admin); the response shows its secret once.");
+        admin.MapPost("", Create).WithSummary("Create a tenant (admin); the response shows its secret once.")
+            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
         admin.MapGet("", List).WithSummary("All tenants (admin).");
         admin.MapPost("/{tenant}/secret", RotateSecret).WithSummary("Replace a tenant's secret (admin); the old one and the tokens issued with it stop working.");
         admin.MapDelete("/{tenant}", Delete)
