@@ -20,13 +20,14 @@ public static class IngestionEvents
     public const string AppOutput = "app.output";
     public const string AppFinished = "app.finished";
     public const string UploadRefused = "upload.refused";
+    public const string EventsRefused = "events.refused";
     public const string RetentionSwept = "retention.swept";
     public const string EventsAccepted = "events.accepted";
 
     /// <summary>The level an action is logged at: failures and refusals are warnings, everything else information.</summary>
     public static LogLevel LevelOf(string action) => action switch
     {
-        FileFailed or QuotaExceeded or UploadRefused => LogLevel.Warning,
+        FileFailed or QuotaExceeded or UploadRefused or EventsRefused => LogLevel.Warning,
         _ => LogLevel.Information,
     };
 

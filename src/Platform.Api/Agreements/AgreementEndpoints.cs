@@ -14,7 +14,7 @@ public static class AgreementEndpoints
     {
         var group = app.MapGroup("/tenants/{tenant}/agreement").ForTenant().WithTags("Agreements");
         group.MapPut("", Put).WithSummary("Register or replace the service agreement (seed format; every problem is reported at once).")
-            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(413, 415);
+            .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(413, 415);
         group.MapGet("", Get).WithSummary("The service agreement as registered.");
     }
 

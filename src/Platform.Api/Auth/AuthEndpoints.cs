@@ -20,7 +20,7 @@ public static class AuthEndpoints
     public static void MapAuth(this IEndpointRouteBuilder app) =>
         app.MapPost("/auth/token", IssueToken).AllowAnonymous().WithTags("Auth")
             .WithSummary("Exchange a client id and secret (JSON or form) for a bearer token.")
-            .Accepts<TokenRequest>("application/json", "application/x-www-form-urlencoded").Problems(401, 429);
+            .Body<TokenRequest>("application/json", "application/x-www-form-urlencoded").Problems(401, 429);
 
     /// <summary>Client-credentials exchange: JSON body or an OAuth2-style form post.</summary>
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(

@@ -23,7 +23,7 @@ public static class DatasetEndpoints
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets").ForTenant().WithTags("Datasets");
         group.MapPut("/{name}", Put).WithSummary("Register or replace a data configuration (seed format; every problem is reported at once).")
-            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
+            .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
         group.MapGet("/{name}", Get).WithSummary("The data configuration as registered.");
         group.MapGet("", List).WithSummary("The tenant's datasets and the physical keyspace and table each maps to.");
     }

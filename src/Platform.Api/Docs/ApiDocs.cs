@@ -9,7 +9,7 @@ namespace Platform.Api.Docs;
 /// <summary>
 /// The API's description: the OpenAPI document at <c>/openapi/v1.json</c> and a browsable reference of it at
 /// <c>/docs</c> (Scalar, served from the package, no outside calls). Endpoints declare their request bodies
-/// (<c>Accepts</c>) and the problems only they answer (<see cref="Problems"/>); this class adds what every route
+/// (<see cref="Body"/>) and the problems only they answer (<see cref="Problems"/>); this class adds what every route
 /// shares: the bearer scheme (required everywhere but on anonymous routes), the path parameters, and the problems
 /// 400 (a body or query to check), 401 and 403 (a token to check) and 404 (a path naming something), each with the
 /// one problem+json schema the platform answers with.
@@ -28,6 +28,16 @@ public static partial class ApiDocs
     public static TBuilder Query<TBuilder>(this TBuilder builder, params (string Name, string Description)[] parameters) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata([.. parameters.Select(p => new QueryParameter(p.Name, p.Description))]);
 
+    /// <summary>A request body that the handler reads itself, in one of <see cref="ContentTypes"/>.</summary>
+    public sealed record RequestBody(Type Type, string[] ContentTypes);
+
+    /// <summary>
+    /// Declares the request body a handler reads from the request itself. Unlike <c>Accepts</c>, routing does not
+    /// refuse other content types on its own, so the handler still answers them with its own problem (and log).
+    /// </summary>
+    public static RouteHandlerBuilder Body<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new RequestBody(typeof(T), contentTypes));
+
     /// <summary>Declares problem answers that only this endpoint gives (409, 413, 415, 429, 503...).</summary>
     public static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)
     {
@@ -41,9 +51,19 @@ public static partial class ApiDocs
 
     public static IServiceCollection AddApiDocs(this IServiceCollection services) => services.AddOpenApi(options =>
     {
-        options.AddOperationTransformer((operation, context, _) =>
+        options.AddOperationTransformer(async (operation, context, ct) =>
         {
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<RequestBody>().FirstOrDefault() is { } body)
+            {
+                var schema = await context.GetOrCreateSchemaAsync(body.Type, cancellationToken: ct);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = body.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
+                };
+            }
+
             if (metadata.OfType<IAllowAnonymous>().Any())
             {
                 operation.Security = []; // overrides the document's requirement
@@ -60,8 +80,6 @@ public static partial class ApiDocs
                     }
                     : new OpenApiParameter { Name = query.Name, In = ParameterLocation.Query, Description = query.Description, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
             }
-
-            return Task.CompletedTask;
         });
         options.AddDocumentTransformer((document, _, _) =>
         {

@@ -1,3 +1,4 @@
+using IngestionLog;
 using System.Buffers;
 using System.Globalization;
 using Catalog.Agreements;
@@ -22,7 +23,8 @@ public static class EventEndpoints
     public static void MapEvents(this IEndpointRouteBuilder app) =>
         app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion").MapPost("/events", Post)
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).")
-            .Accepts<string>(MediaTypes[0], MediaTypes[1..]).Problems(409, 413, 415, 429, 503, 507);
+            .Body<string>(MediaTypes).Problems(409, 413, 415, 429, 503, 507)
+            .LogsRefusals(IngestionEvents.EventsRefused);
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
         DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion, EventsAdmission admission,

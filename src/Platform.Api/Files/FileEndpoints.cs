@@ -1,3 +1,4 @@
+using IngestionLog;
 using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Usage;
@@ -32,14 +33,14 @@ public static class FileEndpoints
         var tenant = app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Files");
         tenant.MapPost("/datasets/{name}/files", Upload).DisableAntiforgery()
             .WithSummary("Upload a file (multipart field 'file'); it is staged for the dataset's next ingestion.")
-            .Accepts<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507);
+            .Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
         tenant.MapGet("/files", List).WithSummary("The tenant's files with status and counts, newest first.");
         tenant.MapGet("/files/{file_id}", Get);
 
         var seed = app.MapGroup("").ForTenant().WithTags("Seed-compatible");
         seed.MapPost("/upload-file/{tenant_id}", UploadToDefault).DisableAntiforgery()
             .WithSummary("Upload to the tenant's only (or default) dataset.")
-            .Accepts<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507);
+            .Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
         seed.MapGet("/tenant/{tenant_id}", List).WithSummary("The tenant's files (same as /tenants/{tenant}/files).");
     }
 

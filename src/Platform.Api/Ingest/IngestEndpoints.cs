@@ -29,7 +29,7 @@ public static class IngestEndpoints
             .Problems(409, 429);
         group.MapPost("/validate", Validate).DisableAntiforgery()
             .WithSummary("Dry run on a sample file (multipart 'file'): loads nothing, reports what ingestion would do, with counts and examples per problem.")
-            .Accepts<Files.FileForm>("multipart/form-data").Problems(413, 415);
+            .Body<Files.FileForm>("multipart/form-data").Problems(413, 415);
     }
 
     /// <summary>

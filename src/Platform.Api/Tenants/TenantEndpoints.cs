@@ -19,7 +19,7 @@ public static class TenantEndpoints
     {
         var admin = app.MapGroup("/tenants").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy).WithTags("Tenants");
         admin.MapPost("", Create).WithSummary("Create a tenant (admin); the response shows its secret once.")
-            .Accepts<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
+            .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
         admin.MapGet("", List).WithSummary("All tenants (admin).");
         admin.MapPost("/{tenant}/secret", RotateSecret).WithSummary("Replace a tenant's secret (admin); the old one and the tokens issued with it stop working.");
         admin.MapDelete("/{tenant}", Delete)

@@ -53,6 +53,37 @@ public sealed class IngestionLogTests : IAsyncLifetime
         Assert.Single(events, e => e.GetProperty("action").GetString() == action).GetProperty("document");
 
     [Fact]
+    public async Task RefusedUploadsAndEventsAreInTheTenantsLogWithTheAnswerTheClientGot()
+    {
+        using var t = await _host.TenantAsync("log_refused");
+        await t.RegisterAsync("log_refused", Flows.StreamDatasetA(), Flows.AgreementWithoutApp());
+
+        using (var form = new MultipartFormDataContent { { new ByteArrayContent([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]), "file", "archive.zip" } })
+        {
+            var response = await t.PostAsync("/tenants/log_refused/datasets/speed_tracking/files", form);
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        }
+
+        using (var form = new MultipartFormDataContent { { new ByteArrayContent("a,b\n1,2\n"u8.ToArray()), "file", "x.csv" } })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await t.PostAsync("/tenants/log_refused/datasets/no_such/files", form)).StatusCode);
+        }
+
+        var events = await t.PostAsync("/tenants/log_refused/datasets/speed_tracking/events", new StringContent("<xml/>", System.Text.Encoding.UTF8, "application/xml"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, events.StatusCode);
+        var answered = JsonDocument.Parse(await events.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+
+        var uploads = await WaitForEventsAsync(t, "/tenants/log_refused/logs?action=upload.refused", e => e.Count == 2);
+        Assert.All(uploads, u => Assert.Equal("warn", u.GetProperty("level").GetString()));
+        var statuses = uploads.Select(u => u.GetProperty("document").GetProperty("mysimbdp.status_code").GetInt32()).Order();
+        Assert.Equal([404, 415], statuses);
+        Assert.Contains(uploads, u => u.GetProperty("document").GetProperty("dataset").GetString() == "no_such");
+        var refused = Assert.Single(await WaitForEventsAsync(t, "/tenants/log_refused/logs?action=events.refused", e => e.Count == 1));
+        Assert.Equal(answered, refused.GetProperty("document").GetProperty("error.message").GetString());
+        Assert.Equal("speed_tracking", refused.GetProperty("document").GetProperty("dataset").GetString());
+    }
+
+    [Fact]
     public async Task AMessyFilesIngestionIsLoggedWithItsCountsAndOnlyItsTenantSeesIt()
     {
         using var a = await _host.TenantAsync("log_a");
