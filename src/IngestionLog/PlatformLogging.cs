@@ -40,7 +40,8 @@ public static class PlatformLogging
             .MinimumLevel.Override("Quartz", LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.AspNetCore.DataProtection", LogEventLevel.Error)
             .Enrich.FromLogContext()
-            .WriteTo.Sink(new RouterSink(service, router));
+            .WriteTo.Sink(new RouterSink(service, router))
+            .WriteTo.Sink(new IngestionMetrics());
         if (options.Console)
         {
             root.WriteTo.Logger(console => console

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BatchIngestManager;
 using Catalog;
 using IngestionLog;
+using OpenTelemetry.Metrics;
 using Platform.Api.Admin;
 using Platform.Api.Agreements;
 using Platform.Api.Auth;
@@ -56,6 +57,9 @@ public static class PlatformApp
         });
         builder.Services.AddProblemDetails();
         builder.Services.AddApiDocs();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(IngestionMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "System.Runtime")
+            .AddPrometheusExporter());
         builder.Services.AddCatalog(builder.Configuration);
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
@@ -91,6 +95,7 @@ public static class PlatformApp
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapApiDocs();
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy);
         app.MapHealth();
         app.MapAuth();
         app.MapTenants();
