@@ -2,11 +2,14 @@ using System.Collections.Concurrent;
 
 namespace Catalog.Usage;
 
-/// <summary>What the rate limiter decided for a request of some events.</summary>
+/// <summary>What the rate limiter decided for a request of some events, and where the tenant stands after it.</summary>
 /// <param name="Allowed">The events may go in.</param>
 /// <param name="RetryAfter">When refused: how long until the request would fit.</param>
 /// <param name="TooLarge">Refused for good: the request alone is more than one second's allowance.</param>
-public sealed record RateDecision(bool Allowed, TimeSpan RetryAfter, bool TooLarge);
+/// <param name="Limit">Events allowed per second (the quota).</param>
+/// <param name="Remaining">Events the tenant may send now, after this request.</param>
+/// <param name="Reset">How long until the whole second's allowance is back.</param>
+public sealed record RateDecision(bool Allowed, TimeSpan RetryAfter, bool TooLarge, long Limit, long Remaining, TimeSpan Reset);
 
 /// <summary>
 /// The <c>events_per_second</c> quota, per tenant: a token bucket holding at most one second's allowance and
@@ -19,24 +22,21 @@ public sealed class EventRateLimiter(TimeProvider time)
 
     public RateDecision TryTake(string tenant, long perSecond, long events)
     {
-        if (events > perSecond)
-        {
-            return new RateDecision(false, TimeSpan.Zero, TooLarge: true);
-        }
-
         var bucket = _buckets.AddOrUpdate(tenant, _ => new Bucket(perSecond, time.GetTimestamp()), (_, b) => b.Rate == perSecond ? b : new Bucket(perSecond, time.GetTimestamp()));
         lock (bucket)
         {
             var now = time.GetTimestamp();
             bucket.Tokens = Math.Min(perSecond, bucket.Tokens + (time.GetElapsedTime(bucket.Updated, now).TotalSeconds * perSecond));
             bucket.Updated = now;
-            if (bucket.Tokens >= events)
+            var allowed = events <= bucket.Tokens;
+            if (allowed)
             {
                 bucket.Tokens -= events;
-                return new RateDecision(true, TimeSpan.Zero, false);
             }
 
-            return new RateDecision(false, TimeSpan.FromSeconds((events - bucket.Tokens) / perSecond), false);
+            var wait = allowed || events > perSecond ? TimeSpan.Zero : TimeSpan.FromSeconds((events - bucket.Tokens) / perSecond);
+            return new RateDecision(allowed, wait, TooLarge: events > perSecond, perSecond, (long)Math.Floor(bucket.Tokens),
+                TimeSpan.FromSeconds((perSecond - bucket.Tokens) / perSecond));
         }
     }
 

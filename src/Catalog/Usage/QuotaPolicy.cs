@@ -19,6 +19,9 @@ public sealed record UploadReservation(string Tenant, DateOnly Day, long Bytes);
 /// <summary>An events request let in: the agreement it is ingested under and the rows of today's rows_per_day it holds.</summary>
 public sealed record EventsReservation(string Tenant, ServiceAgreement Agreement, long Rows);
 
+/// <summary>An events request let in (<paramref name="Reservation"/>) or refused (<paramref name="Refusal"/>), and the tenant's events_per_second standing.</summary>
+public sealed record EventsAdmissionResult(EventsReservation? Reservation, QuotaRefusal? Refusal, RateDecision? Rate);
+
 /// <summary>
 /// The one place that says whether a tenant may take more: a file of N bytes, N events, more rows today. Every path
 /// asks it, and what it allows is reserved in the <see cref="UsageLedger"/> in the same atomic step as the check, so
@@ -76,17 +79,27 @@ public sealed class QuotaPolicy(AgreementCatalog agreements, DatasetCatalog data
     /// <summary>
     /// Lets an events request in: the tenant has an agreement, the events fit its events_per_second rate and its
     /// storage_mb, and their rows are reserved out of today's rows_per_day. Otherwise says what refuses them.
+    /// <see cref="EventsAdmissionResult.Rate"/> says where the tenant stands against events_per_second, when it has that quota.
     /// </summary>
-    public async Task<(EventsReservation? Reservation, QuotaRefusal? Refusal)> ReserveEventsAsync(string tenant, long events, CancellationToken ct)
+    public async Task<EventsAdmissionResult> ReserveEventsAsync(string tenant, long events, CancellationToken ct)
     {
         if (await agreements.GetAsync(tenant, ct) is not { } agreement)
         {
-            return (null, Unregistered(tenant));
+            return new(null, Unregistered(tenant), null);
         }
 
         var quotas = agreement.Quotas;
-        if (quotas.EventsPerSecond is { } perSecond && rates.TryTake(tenant, perSecond, events) is { Allowed: false } decision)
+        var rate = quotas.EventsPerSecond is { } perSecond ? rates.TryTake(tenant, perSecond, events) : null;
+        var (reservation, refusal) = await ReserveEventsAsync(tenant, agreement, rate, events, ct);
+        return new(reservation, refusal, rate);
+    }
+
+    private async Task<(EventsReservation? Reservation, QuotaRefusal? Refusal)> ReserveEventsAsync(string tenant, ServiceAgreement agreement, RateDecision? rate, long events, CancellationToken ct)
+    {
+        var quotas = agreement.Quotas;
+        if (rate is { Allowed: false } decision)
         {
+            var perSecond = decision.Limit;
             return (null, decision.TooLarge
                 ? new QuotaRefusal("events_per_second", perSecond, events, TooLarge,
                     $"The request has {events} events, more than the events_per_second limit of {perSecond} allows at once; send at most {perSecond} per request.")

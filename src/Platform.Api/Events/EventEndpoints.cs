@@ -76,7 +76,15 @@ public static class EventEndpoints
                 return Problem.Validation("events", [new FieldError("body", "required", "has no events: send one JSON object per line")]);
             }
 
-            var (reservation, refusal) = await quotas.ReserveEventsAsync(tenant.Id, events, ct);
+            var (reservation, refusal, rate) = await quotas.ReserveEventsAsync(tenant.Id, events, ct);
+            if (rate is not null)
+            {
+                // Where the tenant stands against events_per_second (the IETF httpapi RateLimit fields), on every answer from here.
+                http.Response.Headers["RateLimit-Limit"] = rate.Limit.ToString(CultureInfo.InvariantCulture);
+                http.Response.Headers["RateLimit-Remaining"] = rate.Remaining.ToString(CultureInfo.InvariantCulture);
+                http.Response.Headers["RateLimit-Reset"] = Math.Ceiling(rate.Reset.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            }
+
             if (reservation is null)
             {
                 return QuotaProblems.Refused(http, logger, tenant.Id, refusal!);

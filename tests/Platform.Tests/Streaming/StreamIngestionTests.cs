@@ -192,16 +192,25 @@ public sealed class StreamIngestionTests : IAsyncLifetime
         Task<HttpResponseMessage> Post(string body) =>
             t.PostAsync("/tenants/events_fast/datasets/speed_tracking/events", new StringContent(body, Encoding.UTF8, "application/x-ndjson"));
 
-        Assert.Equal(HttpStatusCode.Accepted, (await Post(Events(1, 4))).StatusCode);
+        static (string Limit, string Remaining, string Reset) RateLimit(HttpResponseMessage r) =>
+            (r.Headers.GetValues("RateLimit-Limit").Single(), r.Headers.GetValues("RateLimit-Remaining").Single(), r.Headers.GetValues("RateLimit-Reset").Single());
+
+        var first = await Post(Events(1, 3));
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(("4", "1", "1"), RateLimit(first)); // 3 of 4 taken; the second is whole again within 1 s
+        Assert.Equal(HttpStatusCode.Accepted, (await Post(Events(4, 1))).StatusCode);
         var refused = await Post(Events(5, 2));
         Assert.Equal((HttpStatusCode)429, refused.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter!.Delta);
+        Assert.Equal(("4", "0", "1"), RateLimit(refused));
         Assert.Equal("events_per_second", (await refused.ReadJsonAsync()).GetProperty("quota").GetString());
         var tooMany = await Post(Events(5, 5));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
 
         _rateClock.Advance(TimeSpan.FromMilliseconds(500));
-        Assert.Equal(HttpStatusCode.Accepted, (await Post(Events(5, 2))).StatusCode);
+        var later = await Post(Events(5, 2));
+        Assert.Equal(HttpStatusCode.Accepted, later.StatusCode);
+        Assert.Equal(("4", "0", "1"), RateLimit(later));
         Assert.Equal(6, (await t.AllRowsAsync("events_fast", "speed_tracking")).Count);
     }
 }
