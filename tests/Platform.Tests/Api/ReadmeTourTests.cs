@@ -29,7 +29,7 @@ public sealed partial class ReadmeTourTests
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Auth:AdminSecret"] = "" });
         var blocks = TourBlocks();
         Assert.Contains("datasets/speed_tracking/files", blocks[0]);
-        var script = "set -euo pipefail\ncurl() { command curl --fail-with-body \"$@\"; }\n" + blocks[0] +
+        var script = "set -euo pipefail\ncurl() { command curl --fail-with-body \"$@\"; }\n" + blocks[0] + "\necho '--- again'\n" + blocks[0] +
             "\nunset -f curl\necho '--- refusals'\n" + string.Join("\n", blocks.Skip(1));
 
         var (exit, output) = await RunBashAsync(script, new Dictionary<string, string>
@@ -50,6 +50,12 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"speed_kmh\": 52.5", output);
         Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", output);
         Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
+
+        // The second run, on the same platform, does it all again.
+        var again = output[output.IndexOf("--- again", StringComparison.Ordinal)..output.IndexOf("--- refusals", StringComparison.Ordinal)];
+        Assert.Contains("\"status\": \"partially_succeeded\"", again);
+        Assert.Contains("\"accepted\": 1", again);
+        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", again);
     }
 
     /// <summary>The README's run command keeps the platform's data in the repository's .mysimbdp, where the tour reads the admin secret.</summary>
@@ -59,16 +65,21 @@ public sealed partial class ReadmeTourTests
         // A dotnet that reports the home it was given stands in for the real one.
         const string script = """
             stub=$(mktemp -d)
-            printf '#!/usr/bin/env bash\necho "home=$MYSIMBDP_HOME"\n' > "$stub/dotnet"
+            printf '#!/usr/bin/env bash\necho "home=$MYSIMBDP_HOME args=$*"\n' > "$stub/dotnet"
             chmod +x "$stub/dotnet"
-            unset MYSIMBDP_HOME
+            unset MYSIMBDP_HOME MYSIMBDP_URL
             PATH="$stub:$PATH" ./mysimbdp run
+            MYSIMBDP_URL=http://127.0.0.1:5090 PATH="$stub:$PATH" ./mysimbdp run
+            ./mysimbdp help | head -1
+            ./mysimbdp --help >/dev/null
             rm -rf "$stub"
             """;
         var (exit, output) = await RunBashAsync(script, []);
 
         Assert.True(exit == 0, output);
         Assert.Contains("home=" + Path.Combine(Repo.Root, ".mysimbdp"), output);
+        Assert.Contains("-- --urls http://127.0.0.1:5090", output);
+        Assert.Contains("usage: ./mysimbdp <command>", output);
     }
 
     private static async Task<(int Exit, string Output)> RunBashAsync(string script, Dictionary<string, string> environment)
