@@ -13,7 +13,14 @@ public sealed record LogEntry(string EventId, DateTimeOffset At, string Tenant, 
     string RunId, string Message, JsonElement Document);
 
 /// <summary>What to read: filters (null = any), events before <see cref="Before"/> (a paging cursor), newest first.</summary>
-public sealed record LogQuery(string? Tenant, string? Dataset, string? Level, string? Action, DateTimeOffset? Since, string? Before, int Limit);
+public sealed record LogQuery(string? Tenant, string? Dataset, string? Level, string? Action, DateTimeOffset? Since, string? Before, int Limit)
+{
+    /// <summary>Only events before this time.</summary>
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary>Only events whose message contains this text, in any case.</summary>
+    public string? Text { get; init; }
+}
 
 public sealed record LogPage(IReadOnlyList<LogEntry> Events, string? Next);
 
@@ -65,7 +72,8 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
         var since = query.Since is { } s && s > now - Retention ? s : now - Retention;
         var minLevel = query.Level is null ? 0 : Array.IndexOf(Levels, query.Level);
         var found = new List<LogEntry>();
-        for (var day = now.UtcDateTime.Date; day >= since.UtcDateTime.Date && found.Count <= query.Limit; day = day.AddDays(-1))
+        var last = query.Until is { } u && u < now ? u : now;
+        for (var day = last.UtcDateTime.Date; day >= since.UtcDateTime.Date && found.Count <= query.Limit; day = day.AddDays(-1))
         {
             if (query.Before is { Length: >= 12 } before && day > CursorDay(before))
             {
@@ -75,7 +83,8 @@ public sealed class LogCatalog(ICoredms coredms, TenantCatalog tenants, IOptions
             foreach (var tenant in who)
             {
                 found.AddRange((await _table.ListAsync([tenant, Day(day)], ct)).Where(e =>
-                        e.At >= since
+                        e.At >= since && (query.Until is null || e.At < query.Until)
+                        && (query.Text is null || e.Message.Contains(query.Text, StringComparison.OrdinalIgnoreCase))
                         && (query.Before is null || string.CompareOrdinal(e.EventId, query.Before) < 0)
                         && (query.Dataset is null || e.Dataset == query.Dataset)
                         && (query.Action is null || e.Action == query.Action)

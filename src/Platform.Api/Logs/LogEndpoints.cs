@@ -36,6 +36,8 @@ public static class LogEndpoints
         ("level", "This level and above: trace, debug, info, warn, error, fatal."),
         ("action", "Only this event.action, e.g. file.failed."),
         ("since", "Events at or after this ISO 8601 time."),
+        ("until", "Events before this ISO 8601 time."),
+        ("q", "Events whose message contains this text (any case)."),
         ("before", "The 'next' value of the previous page."),
         ("limit", $"Events per page, 1 to {LogCatalog.MaxLimit} (100 by default)."),
     ];
@@ -44,11 +46,11 @@ public static class LogEndpoints
     {
         var admin = app.MapGroup("/admin").RequireAuthorization(AuthServiceCollectionExtensions.AdminPolicy).WithTags("Admin");
         admin.MapGet("/logs", AdminLogs)
-            .WithSummary("Ingestion log events, newest first (?tenant=&dataset=&level=&action=&since=&before=&limit=; 'next' continues).")
+            .WithSummary("Ingestion log events, newest first (?tenant=&dataset=&level=&action=&since=&until=&q=&before=&limit=; 'next' continues).")
             .Query([("tenant", "Only this tenant's events."), .. Filters]);
         admin.MapGet("/tenants", Overview).WithSummary("Every tenant with its files by status, rows loaded and quarantined, and its last failed files.");
         app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Logs").MapGet("/logs", TenantLogs)
-            .WithSummary("The tenant's own ingestion log events, newest first (?dataset=&level=&action=&since=&before=&limit=).")
+            .WithSummary("The tenant's own ingestion log events, newest first (?dataset=&level=&action=&since=&until=&q=&before=&limit=).")
             .Query(Filters);
     }
 
@@ -68,18 +70,24 @@ public static class LogEndpoints
             errors.Add(limitError);
         }
 
-        DateTimeOffset? since = null;
-        if (q["since"].FirstOrDefault() is { } s)
+        DateTimeOffset? Time(string name)
         {
-            if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            if (q[name].FirstOrDefault() is not { } text)
             {
-                since = parsed;
+                return null;
             }
-            else
+
+            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
             {
-                errors.Add(new FieldError("since", "format", "must be an ISO 8601 time such as 2026-03-01T08:00:00Z"));
+                return parsed;
             }
+
+            errors.Add(new FieldError(name, "format", "must be an ISO 8601 time such as 2026-03-01T08:00:00Z"));
+            return null;
         }
+
+        var since = Time("since");
+        var until = Time("until");
 
         var level = q["level"].FirstOrDefault();
         if (level is not null && !LogCatalog.IsLevel(level))
@@ -98,7 +106,7 @@ public static class LogEndpoints
             return Problem.Validation("query", errors);
         }
 
-        var page = await logs.QueryAsync(new LogQuery(tenant, Text(q["dataset"]), level, Text(q["action"]), since, before, limit), ct);
+        var page = await logs.QueryAsync(new LogQuery(tenant, Text(q["dataset"]), level, Text(q["action"]), since, before, limit) { Until = until, Text = Text(q["q"]) }, ct);
         return TypedResults.Ok(new LogEventList(page.Events.Select(LogEventView.From).ToList(), page.Next));
     }
 

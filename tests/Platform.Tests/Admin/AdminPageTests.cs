@@ -44,6 +44,22 @@ public sealed class AdminPageTests
         Assert.DoesNotContain("easy_tenant", tenants);
         var log = (await browser.EvaluateAsync("document.getElementById('log').innerText"))!.GetValue<string>();
         Assert.DoesNotContain("easy_tenant", log);
+
+        // The tenant's quarantine, with each row's rule and reason.
+        await browser.WaitForAsync("[...document.querySelectorAll('#quarantine tbody tr')].some(r => r.innerText.includes('speed_tracking') && r.innerText.includes('type'))",
+            "the tenant's quarantined rows");
+
+        // Filters: an action and a word of the message; then the full document of the event that matched.
+        await browser.EvaluateAsync("document.getElementById('action-filter').value = 'file.failed'; document.getElementById('search').value = 'ON_ERROR SKIP_FILE'; document.getElementById('apply-filters').click()");
+        await browser.WaitForAsync("(() => { const rows = [...document.querySelectorAll('#log tbody tr')]; return rows.length === 1 && rows[0].innerText.includes('file.failed'); })()",
+            "only the failure, found by a word of its message in another case");
+        await browser.EvaluateAsync("document.querySelector('#log tbody tr').click()");
+        await browser.WaitForAsync("!document.getElementById('event-detail').hidden && document.getElementById('event-detail').textContent.includes('\"event.action\": \"file.failed\"')",
+            "the event's ECS document");
         await browser.ScreenshotAsync(Repo.Path("tests", "Platform.Tests", "TestResults", "admin-page.png"));
+
+        // A time range with nothing in it says so.
+        await browser.EvaluateAsync("document.getElementById('action-filter').value = ''; document.getElementById('search').value = ''; document.getElementById('until-filter').value = '2020-01-01T00:00'; document.getElementById('apply-filters').click()");
+        await browser.WaitForAsync("document.querySelector('#log tbody').innerText.includes('No events match these filters.')", "the empty state");
     }
 }
