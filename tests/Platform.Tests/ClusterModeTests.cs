@@ -38,6 +38,8 @@ public sealed class ClusterModeTests
             ["Batch__PollSeconds"] = "1",
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
+        var metricsPort = FreePort();
+        var batchEnvironment = new Dictionary<string, string>(environment) { ["Metrics__Port"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         var output = new StringBuilder();
         void Log(string line)
         {
@@ -51,7 +53,7 @@ public sealed class ClusterModeTests
         try
         {
             await using var api = await ChildHost.StartAsync(home, environment);
-            managers.Add(ChildHost.StartService("BatchIngestManager.dll", home, environment, Log));
+            managers.Add(ChildHost.StartService("BatchIngestManager.dll", home, batchEnvironment, Log));
             managers.Add(ChildHost.StartService("StreamIngestManager.dll", home, environment, Log));
             using var admin = await api.AdminAsync();
             Assert.Equal(HttpStatusCode.Created, (await admin.PostAsync("/tenants", Repo.Body(new JsonObject { ["id"] = "three" }))).StatusCode);
@@ -63,6 +65,13 @@ public sealed class ClusterModeTests
             var run = await admin.IngestAndWaitAsync("three", "speed_tracking", TimeSpan.FromSeconds(90));
             Assert.Equal("partially_succeeded", run.GetProperty("status").GetString());
             Assert.Equal(MessyFile.AsIs.DistinctRows, (await admin.AllRowsAsync("three", "speed_tracking")).Count);
+
+            // The run's rows are counted in the batch manager's own metrics, where the run happened.
+            using var scraper = new HttpClient();
+            var scraped = await scraper.GetStringAsync($"http://localhost:{metricsPort}/metrics");
+            var loaded = System.Text.RegularExpressions.Regex.Match(scraped, @"^mysimbdp_rows_loaded_total\{[^}]*tenant=""three""[^}]*\} (\d+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+            Assert.True(loaded.Success, scraped);
+            Assert.Equal(run.GetProperty("rows_loaded").GetInt64(), long.Parse(loaded.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
             // Stream: the API publishes to Kafka; the stream manager process consumes and writes.
             var events = string.Join('\n', Enumerable.Range(1, 200).Select(i =>
@@ -85,6 +94,13 @@ public sealed class ClusterModeTests
 
             Directory.Delete(home, recursive: true);
         }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [Fact]

@@ -22,15 +22,36 @@ public static class AuthEndpoints
             .WithSummary("Exchange a client id and secret (JSON or form) for a bearer token.")
             .Body<TokenRequest>("application/json", "application/x-www-form-urlencoded").Problems(401, 429);
 
-    /// <summary>Client-credentials exchange: JSON body or an OAuth2-style form post.</summary>
+    /// <summary>The client id and secret of an <c>Authorization: Basic</c> header (each form-urlencoded, as RFC 6749 says), if there is one.</summary>
+    private static TokenRequest? BasicCredentials(HttpRequest request)
+    {
+        if (!System.Net.Http.Headers.AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || header.Parameter is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter)).Split(':', 2);
+            return pair.Length == 2 ? new TokenRequest(Uri.UnescapeDataString(pair[0].Replace('+', ' ')), Uri.UnescapeDataString(pair[1].Replace('+', ' '))) : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Client-credentials exchange: JSON body or an OAuth2-style form post (fields or HTTP Basic).</summary>
     public static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> IssueToken(
         HttpRequest request, TenantCatalog tenants, PlatformSecrets secrets, TokenIssuer issuer, LoginThrottle throttle, CancellationToken ct)
     {
         TokenRequest? body;
         if (request.HasFormContentType && request.ContentType!.Contains("urlencoded", StringComparison.OrdinalIgnoreCase))
         {
+            // OAuth2 clients (RFC 6749, 2.3.1) may send their credentials as HTTP Basic instead of form fields.
             var form = await request.ReadFormAsync(ct);
-            body = new TokenRequest(form["client_id"], form["client_secret"]);
+            body = BasicCredentials(request) ?? new TokenRequest(form["client_id"], form["client_secret"]);
         }
         else
         {

@@ -96,6 +96,25 @@ public sealed class AuthTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    /// <summary>As an OAuth2 client such as Prometheus sends them: HTTP Basic, and only the grant type in the form.</summary>
+    [Fact]
+    public async Task ClientCredentialsInABasicHeaderAreAccepted()
+    {
+        using var http = _host.Anonymous();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "client_credentials" }),
+        };
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + Uri.EscapeDataString(PlatformHost.AdminSecret))));
+        var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        request.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:wrong")));
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, "/auth/token") { Content = new FormUrlEncodedContent([]) };
+        wrong.Headers.Authorization = request.Headers.Authorization;
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(wrong)).StatusCode);
+    }
+
     [Theory]
     [InlineData("admin", "wrong")]
     [InlineData("nobody", "whatever")]

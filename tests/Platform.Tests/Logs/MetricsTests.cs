@@ -30,16 +30,16 @@ public sealed partial class MetricsTests
     {
         await using var host = await PlatformHost.StartAsync();
         using var t = await host.TenantAsync("metrics_a");
-        await t.RegisterAsync("metrics_a", Flows.DatasetA(), Flows.AgreementWithoutApp());
+        await t.RegisterAsync("metrics_a", Flows.DatasetA(), Flows.AgreementWithoutApp().With("quotas", new System.Text.Json.Nodes.JsonObject { ["events_per_second"] = 50 }));
         await t.RegisterAsync("metrics_a", Flows.StreamDatasetA("live"), null);
 
         var fileId = await t.UploadAsync("metrics_a", "speed_tracking", "messy.csv", MessyFile.Build());
         await t.IngestAndWaitAsync("metrics_a", "speed_tracking");
         var file = await t.FileAsync("metrics_a", fileId);
-        var events = string.Join('\n', Enumerable.Range(1, 40).Select(i =>
-            $$"""{"sensor_id": 1, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}"""));
-        var accepted = await t.PostAsync("/tenants/metrics_a/datasets/live/events", new StringContent(events, Encoding.UTF8, "application/x-ndjson"));
-        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        static StringContent Events(int count) => new(string.Join('\n', Enumerable.Range(1, count).Select(i =>
+            $$"""{"sensor_id": 1, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}""")), Encoding.UTF8, "application/x-ndjson");
+        Assert.Equal(HttpStatusCode.Accepted, (await t.PostAsync("/tenants/metrics_a/datasets/live/events", Events(40))).StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await t.PostAsync("/tenants/metrics_a/datasets/live/events", Events(51))).StatusCode);
         using (var form = new MultipartFormDataContent { { new ByteArrayContent("a\n1\n"u8.ToArray()), "file", "x.csv" } })
         {
             Assert.Equal(HttpStatusCode.NotFound, (await t.PostAsync("/tenants/metrics_a/datasets/no_such/files", form)).StatusCode);
@@ -62,6 +62,27 @@ public sealed partial class MetricsTests
         Assert.Equal(1, Value(scraped, "mysimbdp_events_requests_total", tenant));
         Assert.Equal(1, Value(scraped, "mysimbdp_refused_total", tenant, ("action", "upload.refused"), ("status", "404"), ("dataset", "no_such")));
         Assert.Equal(1, Value(scraped, "mysimbdp_run_duration_seconds_count", tenant));
+        Assert.Equal(1, Value(scraped, "mysimbdp_quota_refusals_total", tenant, ("quota", "events_per_second")));
         Assert.Contains("http_server_request_duration_seconds", scraped, StringComparison.Ordinal);
+
+        // The compose stack's Grafana dashboard charts only series the platform serves.
+        var dashboard = JsonDocument.Parse(File.ReadAllText(Repo.Path("compose", "grafana", "dashboards", "mysimbdp.json"))).RootElement;
+        var expressions = dashboard.GetProperty("panels").EnumerateArray().SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .Select(t => t.GetProperty("expr").GetString()!).ToList();
+        Assert.NotEmpty(expressions);
+        var families = Family().Matches(scraped).Select(m => m.Groups[1].Value).ToHashSet();
+        foreach (var name in expressions.SelectMany(e => SeriesName().Matches(e)).Select(m => m.Value))
+        {
+            Assert.True(families.Contains(name) || families.Contains(HistogramSuffix().Replace(name, "")), $"the dashboard charts {name}, which /metrics does not serve");
+        }
     }
+
+    [GeneratedRegex(@"^# TYPE (\w+) ", RegexOptions.Multiline)]
+    private static partial Regex Family();
+
+    [GeneratedRegex(@"\b(mysimbdp|http_server)_\w+")]
+    private static partial Regex SeriesName();
+
+    [GeneratedRegex("_(bucket|count|sum)$")]
+    private static partial Regex HistogramSuffix();
 }
