@@ -1,3 +1,4 @@
+using IngestionLog;
 using Catalog.Datasets;
 using Catalog.Files;
 using Coredms;
@@ -154,7 +155,7 @@ public sealed class CoredmsSink(ICoredms coredms, TimeSpan? ttl) : IRowSink
     {
         if (rows.Count > 0)
         {
-            await coredms.UpsertAsync(rows, ttl, ct);
+            await IngestionMetrics.TimeWriteAsync(rows.Table.Keyspace, "file", () => coredms.UpsertAsync(rows, ttl, ct));
         }
 
         if (quarantine.Count > 0)

@@ -60,7 +60,7 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
                 }
             }
 
-            await coredms.UpsertAsync(rows, ttl, ct);
+            await IngestionMetrics.TimeWriteAsync(rows.Table.Keyspace, "stream", () => coredms.UpsertAsync(rows, ttl, ct));
             if (quarantine.Count > 0)
             {
                 await coredms.UpsertAsync(quarantine, ttl, ct);

@@ -63,6 +63,8 @@ public sealed partial class MetricsTests
         Assert.Equal(1, Value(scraped, "mysimbdp_refused_total", tenant, ("action", "upload.refused"), ("status", "404"), ("dataset", "no_such")));
         Assert.Equal(1, Value(scraped, "mysimbdp_run_duration_seconds_count", tenant));
         Assert.Equal(1, Value(scraped, "mysimbdp_quota_refusals_total", tenant, ("quota", "events_per_second")));
+        Assert.True(Value(scraped, "mysimbdp_coredms_write_duration_seconds_count", ("keyspace", "t9_metrics_a_tracking"), ("path", "file")) >= 1, scraped);
+        Assert.True(Value(scraped, "mysimbdp_coredms_write_duration_seconds_count", ("keyspace", "t9_metrics_a_tracking"), ("path", "stream")) >= 1, scraped);
         Assert.Contains("http_server_request_duration_seconds", scraped, StringComparison.Ordinal);
 
         // The compose stack's Grafana dashboard charts only series the platform serves.
