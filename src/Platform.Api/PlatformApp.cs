@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BatchIngestManager;
 using Catalog;
+using Ingestion;
 using IngestionLog;
 using OpenTelemetry.Metrics;
 using Platform.Api.Admin;
@@ -11,13 +12,12 @@ using Platform.Api.Deployment;
 using Platform.Api.Docs;
 using Platform.Api.Events;
 using Platform.Api.Files;
-using Ingestion;
 using Platform.Api.Health;
 using Platform.Api.Ingest;
 using Platform.Api.Logs;
+using Platform.Api.Problems;
 using Platform.Api.Rows;
 using Platform.Api.Runs;
-using Platform.Api.Problems;
 using Platform.Api.Tenants;
 using StreamIngestManager;
 

@@ -1,7 +1,7 @@
-using Coredms;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Coredms;
 using Microsoft.Extensions.Options;
 
 namespace Coredms.Sqlite;

@@ -1,8 +1,8 @@
-using IngestionLog;
 using Catalog.Datasets;
 using Catalog.Files;
 using Coredms;
 using Ingestion.Conversion;
+using IngestionLog;
 
 namespace Ingestion.Pipeline;
 

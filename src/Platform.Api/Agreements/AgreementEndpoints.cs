@@ -1,8 +1,8 @@
 using Catalog.Agreements;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Agreements;
 

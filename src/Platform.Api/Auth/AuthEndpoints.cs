@@ -4,8 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Auth;
 

@@ -1,9 +1,9 @@
 using Catalog.Agreements;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
+using Platform.Api.Docs;
 using Platform.Api.Problems;
 using YamlDotNet.Serialization;
-using Platform.Api.Docs;
 
 namespace Platform.Api.Deployment;
 

@@ -1,16 +1,16 @@
-using IngestionLog;
 using System.Buffers;
 using System.Globalization;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Catalog.Usage;
+using IngestionLog;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
+using Platform.Api.Docs;
 using Platform.Api.Problems;
 using StreamIngestManager;
 using StreamIngestManager.Events;
-using Platform.Api.Docs;
 
 namespace Platform.Api.Events;
 

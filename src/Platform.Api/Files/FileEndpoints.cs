@@ -1,13 +1,13 @@
-using IngestionLog;
 using Catalog.Datasets;
 using Catalog.Files;
 using Catalog.Usage;
 using Ingestion.Staging;
+using IngestionLog;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Platform.Api.Auth;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Files;
 

@@ -4,10 +4,10 @@ using Catalog.Usage;
 using Ingestion.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
+using Platform.Api.Docs;
 using Platform.Api.Files;
 using Platform.Api.Problems;
 using Platform.Api.Rows;
-using Platform.Api.Docs;
 
 namespace Platform.Api.Ingest;
 

@@ -4,8 +4,8 @@ using Catalog.Logs;
 using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Logs;
 

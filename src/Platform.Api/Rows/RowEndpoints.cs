@@ -5,8 +5,8 @@ using Coredms;
 using Ingestion.Pipeline;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Rows;
 

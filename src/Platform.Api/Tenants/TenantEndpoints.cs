@@ -2,8 +2,8 @@ using System.Text.Json;
 using Catalog.Tenants;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
-using Platform.Api.Problems;
 using Platform.Api.Docs;
+using Platform.Api.Problems;
 
 namespace Platform.Api.Tenants;
 

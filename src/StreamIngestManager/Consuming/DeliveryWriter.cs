@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using Mysimbdp.Avro;
 using Catalog.Agreements;
 using Catalog.Datasets;
 using Coredms;
 using Ingestion.Conversion;
 using IngestionLog;
+using Mysimbdp.Avro;
 using StreamIngestManager.Transport;
 
 namespace StreamIngestManager.Consuming;

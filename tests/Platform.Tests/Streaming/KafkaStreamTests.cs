@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Mysimbdp.Avro;
-using Mysimbdp.Tests.Oracles;
 using Catalog.Datasets;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Mysimbdp.Avro;
+using Mysimbdp.Tests.Oracles;
 using StreamIngestManager.Transport.Kafka;
 
 namespace Platform.Tests.Streaming;
