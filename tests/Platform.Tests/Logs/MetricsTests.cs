@@ -20,7 +20,7 @@ public sealed partial class MetricsTests
     private static partial Regex Label();
 
     /// <summary>The value of the series named <paramref name="name"/> whose labels include <paramref name="labels"/>, summed over the rest.</summary>
-    private static double Value(string exposition, string name, params (string Key, string Value)[] labels) =>
+    internal static double Value(string exposition, string name, params (string Key, string Value)[] labels) =>
         Sample().Matches(exposition).Where(m => m.Groups[1].Value == name)
             .Where(m => labels.All(l => Label().Matches(m.Groups[2].Value).Any(x => x.Groups[1].Value == l.Key && x.Groups[2].Value == l.Value)))
             .Sum(m => double.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture));
