@@ -38,12 +38,12 @@ public static partial class ApiDocs
     public static RouteHandlerBuilder Body<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
         builder.WithMetadata(new RequestBody(typeof(T), contentTypes));
 
-    /// <summary>Declares problem answers that only this endpoint gives (409, 413, 415, 429, 503...).</summary>
+    /// <summary>Declares problem answers that only this endpoint gives (409, 413, 415, 429, 503...); <see cref="Describe"/> gives each the Problem schema.</summary>
     public static RouteHandlerBuilder Problems(this RouteHandlerBuilder builder, params int[] statuses)
     {
         foreach (var status in statuses)
         {
-            builder.ProducesProblem(status);
+            builder.Produces(status);
         }
 
         return builder;
