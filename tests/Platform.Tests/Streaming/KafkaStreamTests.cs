@@ -169,6 +169,9 @@ public sealed class KafkaStreamTests : IAsyncLifetime
             ["Transport__Engine"] = "kafka",
             ["Transport__Kafka__BootstrapServers"] = _cluster.BootstrapServers,
             ["Transport__Kafka__CreateTopics"] = "false",
+            // Micro-batches of 500 records: the consumer writes the 60,000 rows in many transactions rather than in
+            // the few a 20,000-record batch makes, so the second kill can land between two of them.
+            ["Transport__MicroBatchRecords"] = "500",
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
         const string Rows = "/tenants/killed/datasets/speed_tracking/rows";
