@@ -7,7 +7,8 @@ namespace Platform.Tests.Api;
 /// <summary>
 /// The README's tour, run as written: the bash blocks of the "Five-minute tour" section, in order,
 /// against a real host whose admin secret was generated on first start. In the first block curl is made to
-/// fail on HTTP errors so that a broken step fails the test; the later blocks show refusals on purpose.
+/// fail on HTTP errors so that a broken step fails the test; the second is the same through the tenant CLI; the
+/// later blocks show refusals on purpose. The first two run twice, as a reader may.
 /// </summary>
 public sealed partial class ReadmeTourTests
 {
@@ -29,13 +30,17 @@ public sealed partial class ReadmeTourTests
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Auth:AdminSecret"] = "" });
         var blocks = TourBlocks();
         Assert.Contains("datasets/speed_tracking/files", blocks[0]);
+        Assert.Contains("./mysimbdp login", blocks[1]);
         var script = "set -euo pipefail\ncurl() { command curl --fail-with-body \"$@\"; }\n" + blocks[0] + "\necho '--- again'\n" + blocks[0] +
-            "\nunset -f curl\necho '--- refusals'\n" + string.Join("\n", blocks.Skip(1));
+            "\necho '--- cli'\n" + blocks[1] + "\necho '--- cli again'\n" + blocks[1] +
+            "\nunset -f curl\necho '--- refusals'\n" + string.Join("\n", blocks.Skip(2));
+        var config = Path.Combine(host.Home, "cli-config");
 
         var (exit, output) = await RunBashAsync(script, new Dictionary<string, string>
         {
             ["MYSIMBDP_URL"] = host.BaseAddress.ToString().TrimEnd('/'),
             ["MYSIMBDP_HOME"] = host.Home,
+            ["MYSIMBDP_CONFIG_DIR"] = config,
         });
 
         Assert.True(exit == 0, output);
@@ -56,6 +61,17 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"status\": \"partially_succeeded\"", again);
         Assert.Contains("\"accepted\": 1", again);
         Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", again);
+
+        // The CLI's part, both times: the run's summary with its reasons, and exit 3 for a partial load.
+        foreach (var (from, to) in new[] { ("--- cli", "--- cli again"), ("--- cli again", "--- refusals") })
+        {
+            var cli = output[output.IndexOf(from + "\n", StringComparison.Ordinal)..output.IndexOf(to + "\n", StringComparison.Ordinal)];
+            Assert.Contains("Logged in to", cli);
+            Assert.Contains("Top quarantine reasons", cli);
+            Assert.Contains("below the minimum 0", cli);
+            Assert.Contains("exit 3", cli);
+            Assert.Contains("\"files_per_day\"", cli);
+        }
     }
 
     /// <summary>The README's run command keeps the platform's data in the repository's .mysimbdp, where the tour reads the admin secret.</summary>
