@@ -30,6 +30,7 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
             var chunk = records.Count <= size ? records : records.Skip(start).Take(size).ToList();
             var pending = new Pending(new StreamDelivery(tenant, dataset, schemaFingerprint, chunk), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             await Queue(tenant).Writer.WriteAsync(pending, ct);
+            StreamLag.AddRecords(tenant, dataset, chunk.Count);
             written.Add(pending.Written.Task);
         }
 
@@ -76,6 +77,11 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
                 {
                     batch.ForEach(p => p.Written.TrySetException(e));
                     continue;
+                }
+                finally
+                {
+                    // Written, or handed back to their publishers as failed: either way no longer waiting here.
+                    batch.ForEach(p => StreamLag.AddRecords(tenant, p.Delivery.Dataset, -p.Delivery.Records.Count));
                 }
 
                 batch.ForEach(p => p.Written.TrySetResult());

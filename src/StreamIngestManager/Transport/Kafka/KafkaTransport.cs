@@ -196,6 +196,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
     private void Consume(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct)
     {
         var prefix = _options.Kafka.TopicPrefix + "." + tenant + ".";
+        var lag = new ConsumerLag(tenant, prefix);
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
             BootstrapServers = BootstrapServers,
@@ -211,7 +212,10 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             QueuedMaxMessagesKbytes = 16 * 1024,
             SessionTimeoutMs = 10_000,
         }).SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer of {TenantId}: {KafkaError}", tenant, e.Reason)).SetLogHandler((_, m) => Log(m, tenant))
-            .SetPartitionsAssignedHandler((c, partitions) => ReportUnread(c, tenant, partitions)).Build();
+            .SetPartitionsAssignedHandler((c, partitions) => Assigned(c, tenant, partitions, lag))
+            .SetPartitionsRevokedHandler((_, partitions) => lag.Unassigned(partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) => lag.Unassigned(partitions.Select(p => p.TopicPartition))).Build();
+        lag.Start(consumer);
         consumer.Subscribe("^" + Regex.Escape(prefix) + ".+");
         var batch = new List<ConsumeResult<byte[], byte[]>>();
         var records = 0;
@@ -250,6 +254,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
                 if (batch.Count > 0 && (records >= _options.MicroBatchRecords || started.ElapsedMilliseconds >= _options.MicroBatchMilliseconds))
                 {
                     Deliver(consumer, tenant, prefix, batch, handler, ct);
+                    lag.Written(batch);
                     batch.Clear();
                     records = 0;
                 }
@@ -260,6 +265,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         }
         finally
         {
+            lag.Dispose();
             try
             {
                 consumer.Close();
@@ -320,11 +326,12 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
     }
 
     /// <summary>
-    /// Logs, as an error, the records of newly assigned partitions that the broker removed (retention) before the
-    /// group read them: those between the group's committed offset (the start when it has none) and the partition's
-    /// first offset. Their rows are lost; the count says how many messages (each up to <see cref="MessageRecords"/> rows).
+    /// Newly assigned partitions: where their lag is measured from, and, logged as an error, the records the broker
+    /// removed (retention) before the group read them: those between the group's committed offset (the start when it
+    /// has none) and the partition's first offset. Their rows are lost; the count says how many messages (each up to
+    /// <see cref="MessageRecords"/> rows).
     /// </summary>
-    private void ReportUnread(IConsumer<byte[], byte[]> consumer, string tenant, List<TopicPartition> partitions)
+    private void Assigned(IConsumer<byte[], byte[]> consumer, string tenant, List<TopicPartition> partitions, ConsumerLag lag)
     {
         try
         {
@@ -332,6 +339,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
             {
                 var first = consumer.QueryWatermarkOffsets(committed.TopicPartition, TimeSpan.FromSeconds(10)).Low;
                 var from = committed.Offset == Offset.Unset ? 0 : committed.Offset.Value;
+                lag.Assigned(committed.TopicPartition, Math.Max(from, first.Value));
                 if (first.Value > from)
                 {
                     _logger.LogError("Kafka removed {Messages} messages of {Topic} [{Partition}] (offsets {From} to {To}) before {TenantId}'s consumer read them: their rows are lost. The topic's retention must outlast the consumer's lag",
