@@ -49,6 +49,18 @@ public static partial class ApiDocs
         return builder;
     }
 
+    /// <summary>Marks an endpoint whose answers carry the RateLimit fields of the tenant's events_per_second quota.</summary>
+    public sealed record RateLimitFields;
+
+    /// <summary>Declares that the answers from the quota check on carry <c>RateLimit-Limit</c>, <c>-Remaining</c> and <c>-Reset</c>.</summary>
+    public static RouteHandlerBuilder RateLimited(this RouteHandlerBuilder builder) => builder.WithMetadata(new RateLimitFields());
+
+    /// <summary>The statuses answered after the events quota was checked, which therefore carry its RateLimit fields.</summary>
+    private static readonly string[] RateLimitedStatuses = ["202", "413", "429", "503", "507"];
+
+    private static OpenApiHeader IntegerHeader(string description) =>
+        new() { Description = description, Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
+
     public static IServiceCollection AddApiDocs(this IServiceCollection services) => services.AddOpenApi(options =>
     {
         options.AddOperationTransformer(async (operation, context, ct) =>
@@ -62,6 +74,17 @@ public static partial class ApiDocs
                     Required = true,
                     Content = body.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
                 };
+            }
+
+            if (metadata.OfType<RateLimitFields>().Any())
+            {
+                foreach (var (_, response) in (operation.Responses ?? []).Where(r => RateLimitedStatuses.Contains(r.Key)))
+                {
+                    var headers = ((OpenApiResponse)response).Headers ??= new Dictionary<string, IOpenApiHeader>();
+                    headers["RateLimit-Limit"] = IntegerHeader("The agreement's events_per_second (sent when the agreement sets it).");
+                    headers["RateLimit-Remaining"] = IntegerHeader("Events the tenant may still send in the current second (sent when the agreement sets events_per_second).");
+                    headers["RateLimit-Reset"] = IntegerHeader("Seconds until the allowance is whole again (sent when the agreement sets events_per_second).");
+                }
             }
 
             if (metadata.OfType<IAllowAnonymous>().Any())
@@ -148,12 +171,20 @@ public static partial class ApiDocs
                     operation.Responses.TryAdd(status.ToString(System.Globalization.CultureInfo.InvariantCulture), new OpenApiResponse());
                 }
 
-                // Every problem, declared here or by the endpoint, in the platform's one shape.
+                // Every problem, declared here or by the endpoint, in the platform's one shape; a 429 or 503 says when to
+                // try again.
                 foreach (var (code, response) in operation.Responses.Where(r => r.Key[0] is '4' or '5').Select(r => (r.Key, r.Value)).ToList())
                 {
+                    var headers = response.Headers is { } h ? new Dictionary<string, IOpenApiHeader>(h) : [];
+                    if (code is "429" or "503")
+                    {
+                        headers["Retry-After"] = IntegerHeader("Seconds to wait before sending the request again.");
+                    }
+
                     operation.Responses[code] = new OpenApiResponse
                     {
                         Description = response.Description is { Length: > 0 } d ? d : ReasonPhrases.GetReasonPhrase(int.Parse(code, System.Globalization.CultureInfo.InvariantCulture)),
+                        Headers = headers.Count > 0 ? headers : null,
                         Content = new Dictionary<string, OpenApiMediaType>
                         {
                             ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(ProblemSchema, document) },

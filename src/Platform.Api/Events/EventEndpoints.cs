@@ -23,7 +23,7 @@ public static class EventEndpoints
     public static void MapEvents(this IEndpointRouteBuilder app) =>
         app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion").MapPost("/events", Post)
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).")
-            .Body<string>(MediaTypes).Problems(409, 413, 415, 429, 503, 507)
+            .Body<string>(MediaTypes).Problems(409, 413, 415, 429, 503, 507).RateLimited()
             .LogsRefusals(IngestionEvents.EventsRefused);
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,

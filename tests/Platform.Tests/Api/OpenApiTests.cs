@@ -63,6 +63,39 @@ public sealed class OpenApiTests
         Assert.False(paths.GetProperty("/tenants/{tenant}/datasets").GetProperty("get").TryGetProperty("security", out _));
     }
 
+    /// <summary>
+    /// The headers the events endpoint really sends (the RateLimit fields of events_per_second, Retry-After on a
+    /// 429) are the ones its description lists for that status.
+    /// </summary>
+    [Fact]
+    public async Task TheHeadersTheEventsEndpointSendsAreDescribed()
+    {
+        await using var host = await PlatformHost.StartAsync();
+        using var t = await host.TenantAsync("limited");
+        await t.RegisterAsync("limited", Flows.StreamDatasetA("live"), Flows.AgreementWithoutApp().With("quotas", new System.Text.Json.Nodes.JsonObject { ["events_per_second"] = 50 }));
+        static StringContent Events(int count) => new(string.Join('\n', Enumerable.Range(1, count).Select(i =>
+            $$"""{"sensor_id": 1, "reading_id": {{i}}, "date": "2026-03-01", "time": "08:00:00", "speed_kmh": 50, "vehicle_class": "car"}""")), System.Text.Encoding.UTF8, "application/x-ndjson");
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 2; i++)
+        {
+            answers.Add(await t.PostAsync("/tenants/limited/datasets/live/events", Events(40)));
+        }
+
+        Assert.Equal([System.Net.HttpStatusCode.Accepted, System.Net.HttpStatusCode.TooManyRequests], answers.Select(a => a.StatusCode));
+        using var http = new HttpClient { BaseAddress = host.BaseAddress };
+        using var document = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+        var responses = document.RootElement.GetProperty("paths").GetProperty("/tenants/{tenant}/datasets/{name}/events").GetProperty("post").GetProperty("responses");
+        foreach (var answer in answers)
+        {
+            var sent = answer.Headers.Select(h => h.Key).Where(h => h.StartsWith("RateLimit-", StringComparison.Ordinal) || h == "Retry-After").ToList();
+            Assert.Contains("RateLimit-Remaining", sent);
+            var described = responses.GetProperty(((int)answer.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)).GetProperty("headers").EnumerateObject().Select(h => h.Name).ToList();
+            Assert.All(sent, header => Assert.Contains(header, described));
+        }
+
+        Assert.Contains("Retry-After", answers[1].Headers.Select(h => h.Key));
+    }
+
     [Fact]
     public async Task TheReferencePageRendersTheDocumentInABrowserWithoutAToken()
     {
