@@ -99,6 +99,20 @@ public static class PlatformTables
         new Column("registered_at", DataType.Timestamp),
     ], ["fingerprint"]);
 
+    /// <summary>
+    /// Each dataset's schema versions in the order they were registered, each with its full JSON: the fingerprint of
+    /// <see cref="Schemas"/> is of the canonical form, which leaves out the defaults and aliases that evolution turns on.
+    /// </summary>
+    public static readonly TableSchema DatasetSchemas = new(Ks, "dataset_schemas",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("version", DataType.Int),
+        new Column("fingerprint", DataType.BigInt),
+        new Column("schema", DataType.Text),
+        new Column("registered_at", DataType.Timestamp),
+    ], ["tenant"], ["dataset", "version"]);
+
     /// <summary>Files received and rows loaded and quarantined per tenant and UTC day, whatever the path (files or events).</summary>
     public static readonly TableSchema UsageDays = new(Ks, "usage_days",
     [
@@ -136,7 +150,7 @@ public static class PlatformTables
         new Column("document", DataType.Text),
     ], ["tenant", "day"], ["event_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, UsageDays, StagedBytes, LogEvents];
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, UsageDays, StagedBytes, LogEvents];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

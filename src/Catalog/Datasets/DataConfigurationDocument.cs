@@ -39,6 +39,8 @@ public sealed record DataConfigurationDocument
 
     [JsonPropertyName("default")] public JsonElement? IsDefault { get; init; }
 
+    [JsonPropertyName("compatibility")] public JsonElement? Compatibility { get; init; }
+
     /// <summary>Properties the contract does not define; each is reported, since a typo would otherwise go unnoticed.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; init; }
 }

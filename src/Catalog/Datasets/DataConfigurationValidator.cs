@@ -26,6 +26,7 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
     public static readonly string[] FileTypes = ["csv", "tsv", "avro"];
     public static readonly string[] OnErrorValues = ["continue", "skip_file", "abort"];
     public static readonly string[] IngestionModes = ["batch", "stream", "both"];
+    public static readonly string[] CompatibilityLevels = [.. Catalog.Datasets.SchemaRule.Levels];
 
     /// <summary>
     /// Dataset names as URLs and the seed use them (<c>speed-tracking-data</c>): letters, digits, '_', '-' and '.',
@@ -53,6 +54,7 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
         RuleFor(x => x.FileType).Custom((value, ctx) => OneOf(ctx, "file_type", value, FileTypes, required: true));
         RuleFor(x => x.OnError).Custom((value, ctx) => OneOf(ctx, "on_error", value, OnErrorValues, required: false));
         RuleFor(x => x.IngestionMode).Custom((value, ctx) => OneOf(ctx, "ingestion_mode", value, IngestionModes, required: false));
+        RuleFor(x => x.Compatibility).Custom((value, ctx) => OneOf(ctx, "compatibility", value, CompatibilityLevels, required: false));
 
         RuleFor(x => x.KeySpace).Custom((value, ctx) =>
         {

@@ -69,6 +69,7 @@ public sealed class Dataset
             _ => IngestionMode.Batch,
         };
         IsDefault = JsonValues.TryGetBoolean(d.IsDefault, out var isDefault) && isDefault;
+        Compatibility = SchemaRule.Parse(JsonValues.GetString(d.Compatibility));
         Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
         TableName = Schema.Name.ToLowerInvariant();
         Table = new TableSchema(Keyspace, TableName, AvroColumns.From(Schema), PartitionKey, PrimaryKey.Skip(PartitionKey.Count).ToList());
@@ -114,6 +115,9 @@ public sealed class Dataset
     public IngestionMode Mode { get; }
 
     public bool IsDefault { get; }
+
+    /// <summary>What a new schema must keep readable when the dataset is registered again (<c>compatibility</c>, BACKWARD by default).</summary>
+    public SchemaRule Compatibility { get; }
 
     /// <summary>The coredms table the rows go to.</summary>
     public TableSchema Table { get; }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Coredms;
+using Mysimbdp.Avro;
 
 namespace Catalog.Datasets;
 
@@ -9,9 +10,15 @@ public enum PutOutcome
     Created,
     Replaced,
     Conflict,
+
+    /// <summary>The new schema breaks the dataset's compatibility rule or what its table can follow (<see cref="DatasetPutResult.Problems"/>).</summary>
+    Incompatible,
 }
 
-public sealed record DatasetPutResult(PutOutcome Outcome, Dataset? Dataset, string? Conflict = null);
+public sealed record DatasetPutResult(PutOutcome Outcome, Dataset? Dataset, string? Conflict = null, IReadOnlyList<SchemaChangeProblem>? Problems = null);
+
+/// <summary>One registered version of a dataset's schema.</summary>
+public sealed record SchemaVersion(int Version, long Fingerprint, RecordSchema Schema, DateTimeOffset RegisteredAt);
 
 /// <summary>
 /// Data configurations per tenant. Registering one creates its keyspace and table in coredms; a dataset
@@ -26,7 +33,15 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     }, r => new Stored(r.Text("tenant"), r.Text("name"), r.Text("document"), r.Text("keyspace"), r.Text("table_name"), r.Get<long>("fingerprint"),
         r.Get<DateTimeOffset>("created_at"), r.Get<DateTimeOffset>("updated_at")));
 
+    private readonly CatalogTable<StoredVersion> _versions = new(coredms, PlatformTables.DatasetSchemas, v => new()
+    {
+        ["tenant"] = v.Tenant, ["dataset"] = v.Dataset, ["version"] = v.Version, ["fingerprint"] = v.Fingerprint, ["schema"] = v.Schema,
+        ["registered_at"] = v.RegisteredAt,
+    }, r => new StoredVersion(r.Text("tenant"), r.Text("dataset"), r.Get<int>("version"), r.Get<long>("fingerprint"), r.Text("schema"), r.Get<DateTimeOffset>("registered_at")));
+
     private readonly SemaphoreSlim _registration = new(1, 1);
+
+    private sealed record StoredVersion(string Tenant, string Dataset, int Version, long Fingerprint, string Schema, DateTimeOffset RegisteredAt);
 
     private sealed record Stored(string Tenant, string Name, string Document, string Keyspace, string TableName, long Fingerprint,
         DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
@@ -64,6 +79,28 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
                 }
             }
 
+            // A new schema for a registered dataset: the dataset's compatibility rule against its versions. Datasets
+            // registered before versions were kept have their current schema as version 1.
+            var versions = previous is null ? [] : await VersionsAsync(tenant, name, ct);
+            var unversioned = previous is not null && versions.Count == 0;
+            if (unversioned)
+            {
+                versions = [new SchemaVersion(1, previous!.Fingerprint, previous.Schema, (await _table.GetAsync([tenant, name], ct))?.UpdatedAt ?? clock.GetUtcNow())];
+            }
+
+            // A change of defaults or aliases is a new version too, though the canonical form (the fingerprint) leaves them out.
+            var changed = versions.Count == 0 || versions[^1].Schema.ToJson() != dataset.Schema.ToJson();
+            if (previous is not null && changed)
+            {
+                var problems = dataset.Compatibility.Check(previous, dataset, versions.Select(v => (v.Version, v.Schema)).ToList());
+                if (problems.Count > 0)
+                {
+                    return new DatasetPutResult(PutOutcome.Incompatible, null,
+                        $"The new schema of dataset '{name}' does not meet its compatibility rule {dataset.Compatibility.Level} against version {versions[^1].Version}" +
+                        (dataset.Compatibility.Transitive ? " and those before" : "") + ", or changes what its table cannot follow.", problems);
+                }
+            }
+
             try
             {
                 await coredms.EnsureKeyspaceAsync(dataset.Keyspace, ct);
@@ -78,6 +115,16 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
             var now = clock.GetUtcNow();
             var created = previous is null ? now : (await _table.GetAsync([tenant, name], ct))?.CreatedAt ?? now;
             await schemas.RegisterAsync(dataset.Schema, ct);
+            if (unversioned)
+            {
+                await _versions.SaveAsync(new StoredVersion(tenant, name, 1, versions[0].Fingerprint, versions[0].Schema.ToJson(), versions[0].RegisteredAt), ct);
+            }
+
+            if (changed)
+            {
+                await _versions.SaveAsync(new StoredVersion(tenant, name, versions.Count + 1, dataset.Fingerprint, dataset.Schema.ToJson(), now), ct);
+            }
+
             await _table.SaveAsync(new Stored(tenant, name, document.GetRawText(), dataset.Keyspace, dataset.TableName, dataset.Fingerprint, created, now), ct);
             Changed?.Invoke(dataset);
             return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
@@ -98,11 +145,18 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         }
 
         await _table.DeleteAsync([tenant], ct);
+        await _versions.DeleteAsync([tenant], ct);
         foreach (var dataset in all)
         {
             _parsed.TryRemove((tenant, dataset.Name), out _);
         }
     }
+
+    /// <summary>The dataset's schema versions, oldest first (empty for a dataset registered before versions were kept, until it changes).</summary>
+    public async Task<IReadOnlyList<SchemaVersion>> VersionsAsync(string tenant, string name, CancellationToken ct) =>
+        (await _versions.ListAsync([tenant], ct)).Where(v => v.Dataset == name).OrderBy(v => v.Version)
+            .Select(v => new SchemaVersion(v.Version, v.Fingerprint, (RecordSchema)Schema.Parse(v.Schema, DataConfigurationValidator.SchemaOptions), v.RegisteredAt))
+            .ToList();
 
     public async Task<Dataset?> GetAsync(string tenant, string name, CancellationToken ct) =>
         await _table.GetAsync([tenant, name], ct) is { } stored ? Parsed(stored) : null;

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Catalog;
 using Catalog.Datasets;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,6 +18,12 @@ public sealed record DatasetView(string Name, string FileType, string KeySpace, 
 
 public sealed record DatasetList(IReadOnlyList<DatasetView> Datasets);
 
+/// <summary>A schema version: its number, CRC-64-AVRO fingerprint, when it was registered (unknown for a dataset registered before versions were kept) and the schema.</summary>
+public sealed record SchemaVersionView(int Version, string Fingerprint, DateTimeOffset? RegisteredAt, JsonElement Schema);
+
+/// <summary>The dataset's compatibility level and its schema versions, oldest first.</summary>
+public sealed record SchemaVersionList(string Compatibility, IReadOnlyList<SchemaVersionView> Versions);
+
 public static class DatasetEndpoints
 {
     public static void MapDatasets(this IEndpointRouteBuilder app)
@@ -26,6 +33,21 @@ public static class DatasetEndpoints
             .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
         group.MapGet("/{name}", Get).WithSummary("The data configuration as registered.");
         group.MapGet("", List).WithSummary("The tenant's datasets and the physical keyspace and table each maps to.");
+        group.MapGet("/{name}/schemas", Versions).WithSummary("The dataset's schema versions, oldest first; rows written under any of them read as the current one.");
+    }
+
+    public static async Task<Results<Ok<SchemaVersionList>, ProblemHttpResult>> Versions(string name, TenantContext tenant, DatasetCatalog datasets, CancellationToken ct)
+    {
+        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        var versions = await datasets.VersionsAsync(tenant.Id, name, ct);
+        IEnumerable<SchemaVersionView> views = versions.Count > 0
+            ? versions.Select(v => new SchemaVersionView(v.Version, v.Fingerprint.ToString("x16"), v.RegisteredAt, JsonDocument.Parse(v.Schema.ToJson()).RootElement))
+            : [new SchemaVersionView(1, dataset.Fingerprint.ToString("x16"), null, JsonDocument.Parse(dataset.Schema.ToJson()).RootElement)];
+        return TypedResults.Ok(new SchemaVersionList(dataset.Compatibility.Level, views.ToList()));
     }
 
     public static async Task<Results<Created<DatasetView>, Ok<DatasetView>, ProblemHttpResult>> Put(
@@ -63,6 +85,8 @@ public static class DatasetEndpoints
         return put.Outcome switch
         {
             PutOutcome.Conflict => Problem.Conflict(put.Conflict!),
+            PutOutcome.Incompatible => Problem.Of(StatusCodes.Status409Conflict, "incompatible-schema", "Incompatible schema", put.Conflict!,
+                new Dictionary<string, object?> { ["errors"] = put.Problems!.Select(p => new FieldError(p.Field, p.Rule, p.Message)).ToList() }),
             PutOutcome.Created => TypedResults.Created($"/tenants/{tenant.Id}/datasets/{name}", DatasetView.From(put.Dataset!)),
             _ => TypedResults.Ok(DatasetView.From(put.Dataset!)),
         };

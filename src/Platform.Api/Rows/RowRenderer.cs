@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mysimbdp.Avro;
 using Catalog.Datasets;
@@ -19,7 +20,10 @@ public static class RowRenderer
         var fields = dataset.Schema.Fields;
         for (var i = 0; i < fields.Count; i++)
         {
-            json[fields[i].Name] = Value(AvroColumns.Unwrap(fields[i].Schema), row[i]);
+            // A field added with a default after a row was written reads as its default, as Avro resolution says.
+            json[fields[i].Name] = row[i] is null && fields[i].Default is { } fallback && fallback.ValueKind != JsonValueKind.Null
+                ? JsonNode.Parse(fallback.GetRawText())
+                : Value(AvroColumns.Unwrap(fields[i].Schema), row[i]);
         }
 
         return json;

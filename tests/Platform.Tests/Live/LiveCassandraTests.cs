@@ -32,4 +32,10 @@ public sealed class LiveCassandraTests : CoredmsContract
 
     [LiveFact(Variable)]
     public Task TheSeedTenantsFileIsIngestedIntoCassandra() => CassandraPlatformTests.BatchIngestionAsync(LiveFactAttribute.Value(Variable));
+
+    [LiveFact(Variable)]
+    public Task SchemaChangesAreAcceptedAndRefusedAsOnSqlite() => Api.SchemaEvolutionTests.LevelsAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)));
+
+    [LiveFact(Variable)]
+    public Task RowsOfAnOldSchemaVersionReadAsTheCurrentOne() => Api.SchemaEvolutionTests.VersionsAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)));
 }
