@@ -100,6 +100,7 @@ public static class PlatformApp
         app.MapAuth();
         app.MapTenants();
         app.MapDatasets();
+        app.MapInfer();
         app.MapAgreements();
         app.MapFiles();
         app.MapIngest();

@@ -24,7 +24,7 @@ public sealed class AvroFileTests : IAsyncLifetime
     }
 
     /// <summary>The writer's (older) schema: tenant A's as it was, fields in another order.</summary>
-    private static RecordSchema WriterSchema()
+    internal static RecordSchema WriterSchema()
     {
         var schema = Repo.Example("client_a", "dataset")["schema"]!.AsObject();
         var fields = schema["fields"]!.AsArray().Select(f => f!.DeepClone()).Reverse().ToArray();
@@ -69,7 +69,7 @@ public sealed class AvroFileTests : IAsyncLifetime
     }
 
     /// <summary>The same records in a container file written by Apache.Avro.</summary>
-    private static byte[] ApacheFile(RecordSchema schema, int count, string codec)
+    internal static byte[] ApacheFile(RecordSchema schema, int count, string codec)
     {
         var apache = ApacheAvro.Parse(schema);
         using var stream = new MemoryStream();
