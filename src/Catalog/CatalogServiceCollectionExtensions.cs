@@ -30,6 +30,7 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<TenantCatalog>();
         services.AddSingleton<TenantDeletion>();
         services.AddSingleton<DatasetCatalog>();
+        services.AddSingleton<Requests.IdempotencyKeys>();
         services.AddSingleton<AgreementCatalog>();
         services.AddSingleton<FileCatalog>();
         services.AddSingleton<StagingArea>();

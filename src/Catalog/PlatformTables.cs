@@ -113,6 +113,17 @@ public static class PlatformTables
         new Column("registered_at", DataType.Timestamp),
     ], ["tenant"], ["dataset", "version"]);
 
+    /// <summary>Idempotency keys of requests, a partition each (a busy tenant sends millions a day), kept a day.</summary>
+    public static readonly TableSchema IdempotencyKeys = new(Ks, "idempotency_keys",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("key", DataType.Text),
+        new Column("request_hash", DataType.Text),
+        new Column("state", DataType.Text),
+        new Column("answer", DataType.Text),
+        new Column("claimed_at", DataType.Timestamp),
+    ], ["tenant", "key"]) { Serial = true };
+
     /// <summary>Files received and rows loaded and quarantined per tenant and UTC day, whatever the path (files or events).</summary>
     public static readonly TableSchema UsageDays = new(Ks, "usage_days",
     [
@@ -150,7 +161,7 @@ public static class PlatformTables
         new Column("document", DataType.Text),
     ], ["tenant", "day"], ["event_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, UsageDays, StagedBytes, LogEvents];
+    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, IdempotencyKeys, UsageDays, StagedBytes, LogEvents];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

@@ -23,7 +23,19 @@ public static class EventEndpoints
     public static void MapEvents(this IEndpointRouteBuilder app) =>
         app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Ingestion").MapPost("/events", Post)
             .WithSummary("Near-real-time events: JSON lines, one record per line (202 with counts; bad events are quarantined with their line and reason).")
-            .Body<string>(MediaTypes).Problems(409, 413, 415, 429, 503, 507).RateLimited()
+            .Body<string>(MediaTypes).Problems(409, 413, 415, 422, 429, 503, 507).RateLimited()
+            .AddEndpointFilter<IdempotencyFilter>().AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                {
+                    Name = IdempotencyFilter.Header,
+                    In = Microsoft.OpenApi.ParameterLocation.Header,
+                    Description = "Makes a retry safe: the same key with the same body within a day answers the first 202 again (Idempotent-Replayed: true) and stores nothing; with another body, 422.",
+                    Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String, MaxLength = IdempotencyFilter.MaxKeyLength },
+                });
+                return Task.CompletedTask;
+            })
             .LogsRefusals(IngestionEvents.EventsRefused);
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
