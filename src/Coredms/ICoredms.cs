@@ -63,7 +63,10 @@ public interface ICoredms
     /// </summary>
     Task<bool> DeleteIfAsync(TableSchema table, IReadOnlyList<object?> primaryKey, IReadOnlyDictionary<string, object?> expected, CancellationToken ct = default);
 
-    /// <summary>Deletes the rows whose leading primary key columns equal <paramref name="keyPrefix"/>.</summary>
+    /// <summary>
+    /// Deletes the rows whose leading primary key columns equal <paramref name="keyPrefix"/>: the whole partition key
+    /// at least (Cassandra deletes partitions, rows or clustering prefixes), or nothing, which empties the table.
+    /// </summary>
     Task DeleteAsync(TableSchema table, IReadOnlyList<object?> keyPrefix, CancellationToken ct = default);
 
     /// <summary>

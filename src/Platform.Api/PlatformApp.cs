@@ -101,6 +101,7 @@ public static class PlatformApp
         app.MapTenants();
         app.MapDatasets();
         app.MapInfer();
+        app.MapDeletes();
         app.MapAgreements();
         app.MapFiles();
         app.MapIngest();

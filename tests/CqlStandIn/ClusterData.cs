@@ -307,6 +307,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 DropKeyspace s => DropKeyspace(s),
                 CreateTable s => CreateTable(s),
                 AlterTableAdd s => AlterTable(s),
+                Truncate s => TruncateTable(s),
                 Insert { IfNotExists: true } s => InsertIfNotExists(s, values, run),
                 Update s when s.IfExists || s.Conditions.Count > 0 => UpdateIf(s, values, run),
                 Delete { IsConditional: true } s => DeleteIf(s, values, run),
@@ -847,6 +848,13 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
 
         table.Add(new ColumnDef(s.Column, s.Type, "regular", -1));
         return new Outcome.SchemaChange("UPDATED", "TABLE", table.Keyspace, table.Name);
+    }
+
+    /// <summary>TRUNCATE: every row of the table gone at once, whatever the timestamps of its writes.</summary>
+    private Outcome.Void TruncateTable(Truncate s)
+    {
+        Table(s.Keyspace, s.Table).Partitions.Clear();
+        return new Outcome.Void();
     }
 
     /// <summary>A system table's rows, made from the schema, the data and the nodes when it is read (size estimates as of their last refresh).</summary>

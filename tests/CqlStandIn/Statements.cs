@@ -39,6 +39,8 @@ public sealed record CreateTable(string? Keyspace, string Name, bool IfNotExists
 
 public sealed record AlterTableAdd(string? Keyspace, string Table, string Column, DeclaredType Type) : Statement;
 
+public sealed record Truncate(string? Keyspace, string Table) : Statement;
+
 public sealed record Insert(string? Keyspace, string Table, IReadOnlyList<string> Columns, IReadOnlyList<Term> Values, bool IfNotExists, Term? Ttl, Term? Timestamp)
     : Statement;
 
@@ -284,6 +286,13 @@ public sealed class StatementParser
             Expect("ADD");
             var column = Identifier();
             return new AlterTableAdd(keyspace, table, column, DeclaredTypeRule());
+        }
+
+        if (Accept("TRUNCATE"))
+        {
+            Accept("TABLE");
+            var (keyspace, table) = QualifiedName();
+            return new Truncate(keyspace, table);
         }
 
         if (Accept("INSERT"))

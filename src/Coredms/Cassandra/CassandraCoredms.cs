@@ -279,7 +279,7 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
     {
         var session = await SessionAsync();
         var values = KeyValues(table, keyPrefix);
-        await session.ExecuteAsync(CassandraCql.Delete(table, values.Count), values, idempotent: true, ct: ct);
+        await session.ExecuteAsync(values.Count == 0 ? CassandraCql.Truncate(table) : CassandraCql.Delete(table, values.Count), values, idempotent: true, ct: ct);
         return 0;
     });
 

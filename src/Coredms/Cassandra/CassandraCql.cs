@@ -71,6 +71,8 @@ public static class CassandraCql
     public static string Select(TableSchema table, int prefix) =>
         $"SELECT {string.Join(", ", table.Columns.Select(c => Quote(c.Name)))} FROM {Qualified(table)}" + (prefix == 0 ? "" : " WHERE " + Where(table.PrimaryKey.Take(prefix)));
 
+    public static string Truncate(TableSchema table) => $"TRUNCATE {Qualified(table)}";
+
     public static string Delete(TableSchema table, int prefix) => $"DELETE FROM {Qualified(table)} WHERE {Where(table.PrimaryKey.Take(prefix))}";
 
     /// <summary>A conditional delete of one row: IF each expected column holds its value, or IF EXISTS when nothing is expected.</summary>

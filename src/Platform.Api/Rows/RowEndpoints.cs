@@ -107,10 +107,22 @@ public static class RowEndpoints
     /// </summary>
     private static (object?[]? Prefix, ProblemHttpResult? Problem) KeyPrefix(Dataset dataset, IQueryCollection query)
     {
+        var given = query.Keys.Where(k => k is not ("limit" or "paging_state")).ToDictionary(k => k, k => query[k].FirstOrDefault());
+        var (prefix, errors) = KeyPrefix(dataset, given, "");
+        return errors.Count > 0 ? (null, Problem.Validation("query", errors)) : (prefix, null);
+    }
+
+    /// <summary>
+    /// Leading primary key fields and their values as text (a query's, or a body's), converted by the fields' types:
+    /// the typed prefix, or every problem with its field under <paramref name="path"/>. A prefix holds the whole
+    /// partition key or nothing.
+    /// </summary>
+    internal static (object?[] Prefix, List<FieldError> Errors) KeyPrefix(Dataset dataset, IReadOnlyDictionary<string, string?> values, string path)
+    {
         var errors = new List<FieldError>();
-        foreach (var key in query.Keys.Where(k => k is not ("limit" or "paging_state") && !dataset.PrimaryKey.Contains(k)))
+        foreach (var key in values.Keys.Where(k => !dataset.PrimaryKey.Contains(k)))
         {
-            errors.Add(new FieldError(key, "unknown_property", $"is not a filter; filter by the primary key ({string.Join(", ", dataset.PrimaryKey)}) from its first field"));
+            errors.Add(new FieldError(path + key, "unknown_property", $"is not a filter; filter by the primary key ({string.Join(", ", dataset.PrimaryKey)}) from its first field"));
         }
 
         var converters = Ingestion.Pipeline.FileIngestion.Converters(dataset);
@@ -119,7 +131,7 @@ public static class RowEndpoints
         var gap = false;
         foreach (var key in dataset.PrimaryKey)
         {
-            if (query[key].FirstOrDefault() is not { } text)
+            if (values.GetValueOrDefault(key) is not { } text)
             {
                 gap = true;
                 continue;
@@ -127,14 +139,14 @@ public static class RowEndpoints
 
             if (gap)
             {
-                errors.Add(new FieldError(key, "primary_key", $"filters must follow the primary key's order ({string.Join(", ", dataset.PrimaryKey)}) without gaps"));
+                errors.Add(new FieldError(path + key, "primary_key", $"filters must follow the primary key's order ({string.Join(", ", dataset.PrimaryKey)}) without gaps"));
                 continue;
             }
 
             var column = dataset.Table.IndexOf(key);
             if (converters[column].Convert(Encoding.UTF8.GetBytes(text), row) is { } problem)
             {
-                errors.Add(new FieldError(key, problem.Rule, problem.Message));
+                errors.Add(new FieldError(path + key, problem.Rule, problem.Message));
                 continue;
             }
 
@@ -143,9 +155,9 @@ public static class RowEndpoints
 
         if (prefix.Count > 0 && prefix.Count < dataset.PartitionKey.Count)
         {
-            errors.Add(new FieldError(dataset.PartitionKey[prefix.Count], "primary_key", $"a filter needs every partition key field ({string.Join(", ", dataset.PartitionKey)}) or none"));
+            errors.Add(new FieldError(path + dataset.PartitionKey[prefix.Count], "primary_key", $"a filter needs every partition key field ({string.Join(", ", dataset.PartitionKey)}) or none"));
         }
 
-        return errors.Count > 0 ? (null, Problem.Validation("query", errors)) : ([.. prefix], null);
+        return ([.. prefix], errors);
     }
 }

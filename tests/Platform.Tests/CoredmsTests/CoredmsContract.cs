@@ -202,6 +202,24 @@ public abstract class CoredmsContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task DeleteWithoutAKeyEmptiesTheTableAndLeavesOthers()
+    {
+        var other = new TableSchema(Keyspace, "others", Readings.Columns, Readings.PartitionKey, Readings.ClusteringKey);
+        await Db.EnsureTableAsync(Readings);
+        await Db.EnsureTableAsync(other);
+        await Db.UpsertAsync(Rows(Readings, [1, 1L, 1.0, null], [2, 1L, 1.0, null], [3, 1L, 1.0, null]), null);
+        await Db.UpsertAsync(Rows(other, [1, 1L, 1.0, null]), null);
+
+        await Db.DeleteAsync(Readings, []);
+        Assert.Empty(await AllAsync(Readings));
+        Assert.Single(await AllAsync(other));
+
+        // Writable again at once.
+        await Db.UpsertAsync(Rows(Readings, [4, 1L, 1.0, null]), null);
+        Assert.Single(await AllAsync(Readings));
+    }
+
+    [ContractFact]
     public async Task EveryColumnTypeRoundTrips()
     {
         var table = new TableSchema(Keyspace, "types",
