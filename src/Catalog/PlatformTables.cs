@@ -55,6 +55,7 @@ public static class PlatformTables
         new Column("lease_until", DataType.Timestamp),
         new Column("attempts", DataType.Int),
         new Column("run_id", DataType.Text),
+        new Column("header", DataType.Text),
     ], ["tenant"], ["file_id"]) { Serial = true };
 
     public static readonly TableSchema Runs = new(Ks, "runs",

@@ -28,6 +28,7 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<TenantAppRunner>();
         services.TryAddSingleton<WorkerIdentity>();
         services.TryAddSingleton<FileIngestion>();
+        services.TryAddSingleton<QuarantineReplay>();
         services.TryAddSingleton<FileClaims>();
         services.TryAddSingleton<StagedFileIngestor>();
         services.TryAddSingleton<Staging.FileStager>();

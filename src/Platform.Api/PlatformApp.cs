@@ -102,6 +102,7 @@ public static class PlatformApp
         app.MapDatasets();
         app.MapInfer();
         app.MapDeletes();
+        app.MapReplay();
         app.MapAgreements();
         app.MapFiles();
         app.MapIngest();

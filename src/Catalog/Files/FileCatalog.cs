@@ -32,7 +32,8 @@ public sealed record FileRecord(
     string? Owner = null,
     DateTimeOffset? LeaseUntil = null,
     int Attempts = 0,
-    string? RunId = null);
+    string? RunId = null,
+    string? Header = null);
 
 /// <summary>
 /// The files of each tenant. <see cref="FileRecord.Path"/> is relative to the tenant's staging folder.
@@ -46,11 +47,13 @@ public sealed class FileCatalog(ICoredms coredms) : Tenants.ITenantData
         ["bytes"] = f.Bytes, ["rows_read"] = f.RowsRead, ["rows_loaded"] = f.RowsLoaded, ["rows_quarantined"] = f.RowsQuarantined,
         ["rows_skipped"] = f.RowsSkipped, ["received_at"] = f.ReceivedAt, ["started_at"] = f.StartedAt, ["finished_at"] = f.FinishedAt,
         ["error"] = f.Error, ["owner"] = f.Owner, ["lease_until"] = f.LeaseUntil, ["attempts"] = f.Attempts, ["run_id"] = f.RunId,
+        ["header"] = f.Header,
     }, r => new FileRecord(
         r.Text("tenant"), r.Text("file_id"), r.Text("dataset"), r.Text("name"), r.Text("path"), r.Text("status"), r.Get<long>("bytes"),
         r.Get<DateTimeOffset>("received_at"), r.Get<long?>("rows_read"), r.Get<long?>("rows_loaded"), r.Get<long?>("rows_quarantined"),
         r.Get<long?>("rows_skipped"), r.Get<DateTimeOffset?>("started_at"), r.Get<DateTimeOffset?>("finished_at"), r.Get<string>("error"),
-        r.Get<string>("owner"), r.Get<DateTimeOffset?>("lease_until"), r.Get<int>("attempts"), r.Get<string>("run_id")));
+        r.Get<string>("owner"), r.Get<DateTimeOffset?>("lease_until"), r.Get<int>("attempts"), r.Get<string>("run_id"),
+        r.Get<string>("header")));
 
     public static string NewId() => Guid.CreateVersion7().ToString("N");
 
@@ -101,7 +104,7 @@ public sealed class FileCatalog(ICoredms coredms) : Tenants.ITenantData
     {
         ["status"] = claimed.Status, ["path"] = claimed.Path, ["rows_read"] = claimed.RowsRead, ["rows_loaded"] = claimed.RowsLoaded,
         ["rows_quarantined"] = claimed.RowsQuarantined, ["rows_skipped"] = claimed.RowsSkipped, ["finished_at"] = claimed.FinishedAt,
-        ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null,
+        ["error"] = claimed.Error, ["owner"] = null, ["lease_until"] = null, ["header"] = claimed.Header,
     }, ct);
 
     /// <summary>Puts a claimed file back to staged (for example when the tenant's app failed), keeping the reason.</summary>

@@ -14,13 +14,15 @@ namespace Ingestion.Pipeline;
 internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, QualityChecker quality)
 {
     /// <summary>Counts of the pass, and a file-level error that stopped it (null when it ran through).</summary>
-    public sealed record Outcome(long Read, long Skipped, string? Error);
+    /// <summary>What a pass read: records, lines skipped, the error that stopped it, and the header line as it was in the file (quarantine replay parses the file's quarantined lines under it).</summary>
+    public sealed record Outcome(long Read, long Skipped, string? Error, string? Header = null);
 
     public Outcome Produce(Stream content, BatchBuffer buffer, Func<long, long, bool> keepGoing, Action<long> progress)
     {
         using var reader = new DelimitedReader(content, dataset.Delimiter);
         long read = 0, skipped = 0;
         byte[][]? header = null;
+        string? headerLine = null;
         int[] fieldOfColumn;
         if (dataset.FirstRowIsHeader)
         {
@@ -42,6 +44,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
                 return new Outcome(0, skipped, null);
             }
 
+            headerLine = Encoding.UTF8.GetString(first.Content);
             header = new byte[first.FieldCount][];
             for (var i = 0; i < header.Length; i++)
             {
@@ -51,7 +54,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
             var (mapping, error) = MapHeader(header);
             if (error is not null)
             {
-                return new Outcome(0, skipped, error);
+                return new Outcome(0, skipped, error, headerLine);
             }
 
             fieldOfColumn = mapping!;
@@ -108,7 +111,7 @@ internal sealed class CsvRows(Dataset dataset, FieldConverter[] converters, Qual
             }
         }
 
-        return new Outcome(read, skipped, null);
+        return new Outcome(read, skipped, null, headerLine);
     }
 
     private RowProblem? Convert(DelimitedRecord record, int[] fieldOfColumn, BatchBuffer buffer)

@@ -33,36 +33,37 @@ public sealed class FileIngestion(DataClock clock)
         {
             case OnError.Continue:
                 var all = await PassAsync(dataset, fileId, open, sink, (_, _) => true, progress, ct);
-                return all.Outcome.Error is { } error
+                return (all.Outcome.Error is { } error
                     ? IngestionResult.Failed(error, all.Outcome.Read, all.Loaded, all.Quarantined, all.Outcome.Skipped)
-                    : Done(all.Outcome, all.Loaded, all.Quarantined, all.Rules);
+                    : Done(all.Outcome, all.Loaded, all.Quarantined, all.Rules)) with { Header = all.Outcome.Header };
             default:
                 var abort = dataset.OnError == OnError.Abort;
                 var ratio = dataset.MaxErrorRatio;
                 var check = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: false, quarantine: true),
                     (read, bad) => !abort || read < AbortSample || bad <= ratio * read, progress, ct);
                 var (read, bad) = (check.Outcome.Read, check.Quarantined);
+                var header = check.Outcome.Header;
                 if (check.Outcome.Error is { } fileError)
                 {
-                    return IngestionResult.Failed(fileError, read, 0, bad, check.Outcome.Skipped);
+                    return IngestionResult.Failed(fileError, read, 0, bad, check.Outcome.Skipped) with { Header = header };
                 }
 
                 if (!abort && bad > 0)
                 {
                     return IngestionResult.Failed($"on_error skip_file: {bad} of {read} rows failed validation ({Rules(check.Rules)}; see the quarantine), so nothing was loaded.",
-                        read, 0, bad, check.Outcome.Skipped);
+                        read, 0, bad, check.Outcome.Skipped) with { Header = header };
                 }
 
                 if (abort && bad > ratio * read)
                 {
                     return IngestionResult.Failed($"on_error abort: {bad} of the first {read} rows ({100.0 * bad / read:F1}%) failed validation ({Rules(check.Rules)}), " +
-                        $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped);
+                        $"over max_error_ratio {ratio:G}; nothing was loaded.", read, 0, bad, check.Outcome.Skipped) with { Header = header };
                 }
 
                 var load = await PassAsync(dataset, fileId, open, new FilteredSink(sink, rows: true, quarantine: false), (_, _) => true, progress, ct);
-                return load.Outcome.Error is { } loadError
+                return (load.Outcome.Error is { } loadError
                     ? IngestionResult.Failed(loadError, load.Outcome.Read, load.Loaded, bad, load.Outcome.Skipped)
-                    : Done(load.Outcome, load.Loaded, bad, check.Rules);
+                    : Done(load.Outcome, load.Loaded, bad, check.Rules)) with { Header = header };
         }
     }
 

@@ -9,6 +9,9 @@ namespace Ingestion.Pipeline;
 /// </summary>
 public sealed record IngestionResult(string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, long RowsSkipped, string? Error)
 {
+    /// <summary>A CSV/TSV file's header line, as it was.</summary>
+    public string? Header { get; init; }
+
     public static IngestionResult Failed(string error, long read = 0, long loaded = 0, long quarantined = 0, long skipped = 0) =>
         new(FileStatus.Failed, read, loaded, quarantined, skipped, error);
 }

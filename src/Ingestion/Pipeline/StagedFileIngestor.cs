@@ -54,6 +54,7 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
             RowsQuarantined = result.RowsQuarantined,
             RowsSkipped = result.RowsSkipped,
             Error = result.Error,
+            Header = result.Header,
             FinishedAt = clock.GetUtcNow(),
         }, started);
     }
