@@ -29,6 +29,10 @@ internal static class StreamBenchmark
         var rows = Measure.Option(args, "--rows", 1_000_000);
         var only = Measure.Option(args, "--transport");
         var root = Measure.RepoRoot();
+        if (args.Contains("--noisy-neighbour"))
+        {
+            return await NoisyNeighbourAsync(root, only ?? "embedded", files);
+        }
 
         var results = new List<(string Engine, Latency Latency, double RowsPerSecond)>();
         foreach (var engine in Transports.Where(e => only is null || e == only))
@@ -71,7 +75,13 @@ internal static class StreamBenchmark
         }
 
         await Task.WhenAll(readable);
-        readable.Clear();
+        return await TenFilesASecondAsync(platform, http, files, 100);
+    }
+
+    /// <summary>The small tenant's files renamed in at 10 per second (sensors from <paramref name="firstSensor"/>): rename -> readable, p50/p99/max.</summary>
+    private static async Task<Latency> TenFilesASecondAsync(Platform platform, HttpClient http, int files, int firstSensor)
+    {
+        var readable = new List<Task<double>>();
         var start = Stopwatch.GetTimestamp();
         for (var i = 0; i < files; i++)
         {
@@ -81,11 +91,69 @@ internal static class StreamBenchmark
                 await Task.Delay(due);
             }
 
-            readable.Add(DropAndWaitAsync(platform, http, 100 + i));
+            readable.Add(DropAndWaitAsync(platform, http, firstSensor + i));
         }
 
         var times = (await Task.WhenAll(readable)).Order().ToArray();
         return new Latency(times[times.Length / 2], times[(int)Math.Ceiling(times.Length * 0.99) - 1], times[^1]);
+    }
+
+    /// <summary>
+    /// Fair sharing: the small tenant's latency (10 files of 1,000 rows a second) alone, then while another tenant
+    /// floods the same platform with 25,000-row files as fast as it takes them (four always waiting in its in/).
+    /// </summary>
+    private static async Task<int> NoisyNeighbourAsync(string root, string engine, int files)
+    {
+        const string Flood = "bench_flood";
+        var platform = await Platform.StartAsync(root, engine);
+        using var http = await platform.AdminAsync();
+        await BenchApi.RegisterTenantAAsync(http, root, Flood, dataset => dataset["ingestion_mode"] = "stream");
+        var floodIn = Path.Combine(platform.Home, "staging", Flood, "in");
+        Directory.CreateDirectory(floodIn);
+        await Task.WhenAll(Enumerable.Range(1, 5).Select(i => DropAndWaitAsync(platform, http, i)));
+        var alone = await TenFilesASecondAsync(platform, http, files, 100);
+
+        using var stop = new CancellationTokenSource();
+        var content = Readings(9, FileRows);
+        var flooded = 0L;
+        var flood = Task.Run(async () =>
+        {
+            for (var n = 0; !stop.IsCancellationRequested; )
+            {
+                if (Directory.EnumerateFiles(floodIn, "*.csv").Count() >= 4)
+                {
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                var writing = Path.Combine(floodIn, $".flood-{n}.csv.tmp");
+                await File.WriteAllBytesAsync(writing, content);
+                File.Move(writing, Path.Combine(floodIn, $"flood-{n++}.csv"));
+                Interlocked.Add(ref flooded, FileRows);
+            }
+        });
+
+        // The flood at its pace before the small tenant is measured again.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var writtenBefore = platform.Written;
+        var start = Stopwatch.GetTimestamp();
+        var crowded = await TenFilesASecondAsync(platform, http, files, 100_000);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var written = platform.Written - writtenBefore;
+        await stop.CancelAsync();
+        await flood;
+        await platform.DisposeAsync();
+
+        var ratio = crowded.P99 / alone.P99;
+        Console.WriteLine($"Fair sharing ({engine}): a small tenant renames {files} files of 1,000 rows into in/ at 10 per second; rename -> all rows readable through the API");
+        Console.WriteLine($"{"",-40}{"p50 ms",9}{"p99 ms",9}{"max ms",9}");
+        Console.WriteLine($"{"small tenant alone",-40}{alone.P50,9:F0}{alone.P99,9:F0}{alone.Max,9:F0}");
+        Console.WriteLine($"{"small tenant while another floods",-40}{crowded.P50,9:F0}{crowded.P99,9:F0}{crowded.Max,9:F0}");
+        Console.WriteLine($"  p99 with the flood / alone: {ratio:F2}x (target <= 2x); the flooding tenant meanwhile: {(written - (files * 1000L)) / seconds:N0} rows/s written " +
+            $"({Interlocked.Read(ref flooded):N0} rows renamed in, 25,000-row files, four always waiting)");
+        Console.WriteLine($"  errors in the platform's log: {Platform.Errors.Count}");
+        Platform.Errors.Take(5).ToList().ForEach(e => Console.WriteLine("    " + e));
+        return Platform.Errors.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Drops one file of sensor <paramref name="sensor"/> and returns the milliseconds until all its rows are readable.</summary>

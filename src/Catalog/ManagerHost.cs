@@ -11,6 +11,7 @@ public static class ManagerHost
 {
     public static HostApplicationBuilder Create(string[] args, string service)
     {
+        ThreadPoolFloor.Raise();
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddPlatformEnvironment();
         // Running alone is the cluster mode: the API and the other manager are other processes.

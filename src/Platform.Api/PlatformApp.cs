@@ -36,6 +36,7 @@ public static class PlatformApp
     /// <param name="services">Last changes to the services, such as a controllable clock (tests).</param>
     public static WebApplication Create(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? services = null)
     {
+        ThreadPoolFloor.Raise();
         var builder = WebApplication.CreateBuilder(args);
         builder.Configuration.AddPlatformEnvironment();
         if (overrides is not null)

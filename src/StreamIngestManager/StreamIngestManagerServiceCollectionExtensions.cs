@@ -58,6 +58,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
         services.AddStreamTransport(configuration);
         services.TryAddSingleton<DeliveryWriter>();
         services.TryAddSingleton<StreamTenants>();
+        services.TryAddSingleton<Tenants.FileSlots>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamTenants>());
         return services;
     }

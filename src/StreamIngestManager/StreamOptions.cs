@@ -11,7 +11,7 @@ public sealed class StreamOptions
     /// </summary>
     public double RescanSeconds { get; set; } = 5;
 
-    /// <summary>Files of one tenant ingested at once.</summary>
+    /// <summary>Files ingested at once by this process, all tenants together: a tenant alone may use them all, several share them (<c>FileSlots</c>).</summary>
     public int FilesInParallel { get; set; } = 2;
 
     /// <summary>The largest events request accepted, in MiB.</summary>

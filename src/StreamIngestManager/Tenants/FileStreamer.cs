@@ -15,11 +15,12 @@ namespace StreamIngestManager.Tenants;
 /// <summary>
 /// Streams a tenant's files: a watcher on its staging folder plus a rescan every <see cref="StreamOptions.RescanSeconds"/>
 /// (watchers can miss events) find complete files; each one the quota policy admits is claimed and streamed through the
-/// transport, <see cref="StreamOptions.FilesInParallel"/> at a time. Every <see cref="ClaimSweep"/> the scan also looks
+/// transport in a slot the process's tenants share (<see cref="FileSlots"/>), at most
+/// <see cref="StreamOptions.FilesInParallel"/> at a time. Every <see cref="ClaimSweep"/> the scan also looks
 /// for files whose claim a stopped process abandoned.
 /// </summary>
 internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileClaims claims, StagedFileIngestor ingestor, QuotaPolicy quotas,
-    StreamPublisher publisher, StagingArea staging, IOptions<StreamOptions> options, ILogger<FileStreamer> logger) : IDisposable
+    StreamPublisher publisher, StagingArea staging, FileSlots slots, IOptions<StreamOptions> options, ILogger<FileStreamer> logger) : IDisposable
 {
     private static readonly TimeSpan ClaimSweep = TimeSpan.FromSeconds(30);
 
@@ -131,12 +132,24 @@ internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileCl
 
     private async Task StreamFileAsync(WaitingFile file, TimeSpan retention, CancellationToken ct)
     {
+        IDisposable slot;
         try
         {
             await _slots.WaitAsync(ct);
         }
         catch (OperationCanceledException)
         {
+            _inFlight.TryRemove(file.Record.FileId, out _);
+            return;
+        }
+
+        try
+        {
+            slot = await slots.AcquireAsync(tenant, ct);
+        }
+        catch (OperationCanceledException)
+        {
+            _slots.Release();
             _inFlight.TryRemove(file.Record.FileId, out _);
             return;
         }
@@ -159,6 +172,7 @@ internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileCl
         }
         finally
         {
+            slot.Dispose();
             _slots.Release();
             _inFlight.TryRemove(file.Record.FileId, out _);
         }
