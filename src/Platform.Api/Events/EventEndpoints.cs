@@ -65,7 +65,7 @@ public static class EventEndpoints
             return TooLarge(http, options.Value);
         }
 
-        using var room = await admission.EnterAsync(http.Request.ContentLength, ct);
+        using var room = await admission.EnterAsync(tenant.Id, http.Request.ContentLength, ct);
         if (room is null)
         {
             http.Response.Headers.RetryAfter = admission.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
