@@ -81,6 +81,9 @@ public static class CliApp
         root.Subcommands.Add(TenantCommands.Runs(SessionOf));
         root.Subcommands.Add(TenantCommands.Quarantine(SessionOf));
         root.Subcommands.Add(TenantCommands.Rows(SessionOf));
+        root.Subcommands.Add(DataCommands.Delete(SessionOf));
+        root.Subcommands.Add(DataCommands.Truncate(SessionOf));
+        root.Subcommands.Add(DataCommands.Replay(SessionOf));
         root.Subcommands.Add(LogsCommand.Create(SessionOf));
         root.Subcommands.Add(TenantCommands.Usage(SessionOf));
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = ui.Profile.Out.Writer, Error = error }, ct);

@@ -45,7 +45,7 @@ public static class TenantCommands
             return ExitCodes.Succeeded;
         });
 
-        return new Command("datasets", "Register and read data configurations.") { apply, list, get };
+        return new Command("datasets", "Register and read data configurations.") { apply, list, get, DataCommands.Infer(sessionOf), DataCommands.Schemas(sessionOf) };
     }
 
     public static Command Agreement(Func<ParseResult, Session> sessionOf)

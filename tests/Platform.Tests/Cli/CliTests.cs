@@ -160,6 +160,38 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASampleBecomesADatasetAndItsRowsCanBeDeletedReplayedAndTruncated()
+    {
+        await LoginAsync("lifecycle");
+        var configuration = Path.Combine(_config, "readings.json");
+        var readings = Repo.Path("schemas", "examples", "client_a", "readings.csv");
+        Succeeds(await RunAsync("datasets", "infer", readings, "--out", configuration));
+        Succeeds(await RunAsync("datasets", "apply", "-f", configuration));
+        var agreement = Path.Combine(_config, "agreement.json");
+        await File.WriteAllTextAsync(agreement, Flows.AgreementWithoutApp().With("client", "lifecycle").ToJsonString());
+        Succeeds(await RunAsync("agreement", "apply", "-f", agreement));
+        Succeeds(await RunAsync("upload", readings, "-d", "readings"));
+
+        // The inferred configuration has no quality rules and a long reading id: every row loads.
+        var run = await RunAsync("ingest", "-d", "readings", "--wait", "--json");
+        Assert.True(run.ExitCode == ExitCodes.Succeeded, run.ToString());
+        Assert.Equal(10, run.Json.GetProperty("rows_loaded").GetInt64());
+        Assert.Equal(1, (await RunAsync("datasets", "schemas", "readings", "--json")).Json.GetProperty("versions").GetArrayLength());
+
+        Succeeds(await RunAsync("delete", "-d", "readings", "--key", "sensor_id=101"));
+        var rows = (await RunAsync("rows", "-d", "readings", "--json", "--limit", "100")).Json.GetProperty("rows");
+        Assert.Equal(7, rows.GetArrayLength());
+        Assert.DoesNotContain(rows.EnumerateArray(), r => r.GetProperty("sensor_id").GetInt32() == 101);
+        var replay = await RunAsync("replay", "-d", "readings", "--json");
+        Succeeds(replay);
+        Assert.Equal(0, replay.Json.GetProperty("replayed").GetInt64());
+
+        Assert.Equal(ExitCodes.Usage, (await RunAsync("truncate", "-d", "readings")).ExitCode);
+        Succeeds(await RunAsync("truncate", "-d", "readings", "--yes"));
+        Assert.Equal(0, (await RunAsync("rows", "-d", "readings", "--json")).Json.GetProperty("rows").GetArrayLength());
+    }
+
+    [Fact]
     public async Task AnExpiredOrRevokedTokenIsRenewedWithTheProfilesCredentials()
     {
         await LoginAsync("renewing");
