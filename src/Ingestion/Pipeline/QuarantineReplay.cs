@@ -9,8 +9,8 @@ namespace Ingestion.Pipeline;
 /// <summary>What a replay did to one source's quarantined rows.</summary>
 public sealed record ReplayedSource(string FileId, string Format, long Replayed, long Loaded, long StillQuarantined, long NotReplayable);
 
-/// <summary>What a replay did, in all and by source.</summary>
-public sealed record ReplayResult(long Replayed, long Loaded, long StillQuarantined, long NotReplayable, IReadOnlyList<ReplayedSource> Sources);
+/// <summary>What a replay did, in all and by source; <c>Limited</c> when more rows matched than one replay takes.</summary>
+public sealed record ReplayResult(long Replayed, long Loaded, long StillQuarantined, long NotReplayable, IReadOnlyList<ReplayedSource> Sources, bool Limited);
 
 /// <summary>
 /// Quarantine replay (Snowflake's error tables, Tinybird's quarantine recovery): a dataset's quarantined rows,
@@ -24,14 +24,24 @@ public sealed record ReplayResult(long Replayed, long Loaded, long StillQuaranti
 /// </summary>
 public sealed class QuarantineReplay(ICoredms coredms, FileIngestion ingestion, FileCatalog files)
 {
+    /// <summary>The most rows one replay reads (they are held in memory); narrow a larger quarantine by file or time.</summary>
+    public const int MaxRows = 100_000;
+
     public async Task<ReplayResult> ReplayAsync(Dataset dataset, string? fileId, DateTimeOffset? since, DateTimeOffset? until, TimeSpan? ttl, CancellationToken ct)
     {
         var rows = new List<QuarantinedRow>();
+        var limited = false;
         await foreach (var values in coredms.SelectAllAsync(dataset.Quarantine, fileId is null ? [dataset.Name] : [dataset.Name, fileId], ct))
         {
             var row = Quarantine.Read(values);
             if ((since is null || row.QuarantinedAt >= since) && (until is null || row.QuarantinedAt < until))
             {
+                if (rows.Count == MaxRows)
+                {
+                    limited = true;
+                    break;
+                }
+
                 rows.Add(row);
             }
         }
@@ -98,7 +108,8 @@ public sealed class QuarantineReplay(ICoredms coredms, FileIngestion ingestion, 
                 replayable.Count - loaded.Count, notReplayable));
         }
 
-        return new ReplayResult(sources.Sum(s => s.Replayed), sources.Sum(s => s.Loaded), sources.Sum(s => s.StillQuarantined), sources.Sum(s => s.NotReplayable), sources);
+        return new ReplayResult(sources.Sum(s => s.Replayed), sources.Sum(s => s.Loaded), sources.Sum(s => s.StillQuarantined), sources.Sum(s => s.NotReplayable),
+            sources, limited);
     }
 
     /// <summary>Writes the rows that now load, and the ones quarantined again at their original lines (with their new reason).</summary>

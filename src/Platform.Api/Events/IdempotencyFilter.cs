@@ -36,8 +36,14 @@ public sealed class IdempotencyFilter : IEndpointFilter
             return KeyProblem($"must be 1 to {MaxKeyLength} printable ASCII characters");
         }
 
-        // The request's identity: the dataset and the body, read once here (then read again by the endpoint).
+        // The request's identity: the dataset and the body, read once here (then read again by the endpoint). A body
+        // over the limit is the endpoint's to refuse, and claims no key.
         var limit = options.Value.MaxEventsRequestMb * 1024L * 1024;
+        if (http.Request.ContentLength > limit)
+        {
+            return await next(context);
+        }
+
         http.Request.EnableBuffering(64 * 1024, limit + 1);
         string hash;
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
@@ -54,9 +60,8 @@ public sealed class IdempotencyFilter : IEndpointFilter
             }
             catch (IOException)
             {
-                // Past the size limit: the endpoint answers 413, and no key is claimed for it.
-                http.Request.Body.Position = 0;
-                return await next(context);
+                // A body without a length that runs past the limit: refused as the endpoint refuses one, no key claimed.
+                return Problem.TooLarge($"An events request may carry at most {options.Value.MaxEventsRequestMb} MiB; split it into several requests.");
             }
 
             hash = Convert.ToHexStringLower(sha.GetHashAndReset());

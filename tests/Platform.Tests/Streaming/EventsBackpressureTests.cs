@@ -23,11 +23,11 @@ public sealed class EventsBackpressureTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?>
         {
-            // About 100 KB a request: ten in flight and ten queued in all, half of each for one tenant; the rest refused at
-            // once; the queued ones give up after a second.
+            // About 100 KB a request: twenty in flight and twenty queued in all, half of each (1 MiB, the largest request)
+            // for one tenant; the rest refused at once; the queued ones give up after a second.
             ["Stream:MaxEventsRequestMb"] = "1",
-            ["Stream:EventsInFlightMb"] = "1",
-            ["Stream:EventsQueueMb"] = "1",
+            ["Stream:EventsInFlightMb"] = "2",
+            ["Stream:EventsQueueMb"] = "2",
             ["Stream:EventsQueueSeconds"] = "1",
         }, services: s =>
         {
@@ -59,7 +59,7 @@ public sealed class EventsBackpressureTests
             return (Sensor: sensor, Status: response.StatusCode);
         }).ToList();
 
-        // While nothing can be written, at most five of the tenant's requests are taken and five wait: the others are refused.
+        // While nothing can be written, at most ten of the tenant's requests are taken and ten wait: the others are refused.
         await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref refused)), n => n >= Requests - 10, n => $"{n} requests were refused while writes stalled; answered: " +
             string.Join(", ", answers.Where(a => a.IsCompleted).Select(a => a.IsCompletedSuccessfully ? a.Result.Status.ToString() : a.Exception!.InnerException!.Message)));
         Assert.DoesNotContain(answers, a => a.IsCompletedSuccessfully && a.Result.Status == HttpStatusCode.Accepted);
