@@ -55,8 +55,13 @@ internal sealed class ConsumerLag(string tenant, string prefix) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the brokers for the ends outside the lock (the consumer's thread takes it after every write, and must not
+    /// wait for a broker), then reports each topic still held.
+    /// </summary>
     private void Measure(IConsumer<byte[], byte[]> consumer)
     {
+        List<KeyValuePair<TopicPartition, long>> held;
         lock (_lock)
         {
             if (_closed)
@@ -64,22 +69,39 @@ internal sealed class ConsumerLag(string tenant, string prefix) : IDisposable
                 return;
             }
 
-            foreach (var topic in _written.GroupBy(w => w.Key.Topic).ToList())
+            held = [.. _written];
+        }
+
+        var ends = new Dictionary<TopicPartition, long>();
+        foreach (var (partition, _) in held)
+        {
+            try
             {
-                try
+                ends[partition] = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(1)).High.Value;
+            }
+            catch (KafkaException)
+            {
+                // A broker that does not answer now: its topic's figure stays as last measured until the next tick.
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (var topic in _written.Where(w => ends.ContainsKey(w.Key)).GroupBy(w => w.Key.Topic))
+            {
+                if (!_closed && topic.All(w => ends.ContainsKey(w.Key)))
                 {
-                    var lag = topic.Sum(w => Math.Max(0, consumer.QueryWatermarkOffsets(w.Key, TimeSpan.FromSeconds(1)).High.Value - w.Value));
-                    StreamLag.SetMessages(tenant, topic.Key[prefix.Length..], lag);
-                }
-                catch (KafkaException)
-                {
-                    // A broker that does not answer now: the figure stays as last measured, and the next tick tries again.
+                    StreamLag.SetMessages(tenant, topic.Key[prefix.Length..], topic.Sum(w => Math.Max(0, ends[w.Key] - w.Value)));
                 }
             }
         }
     }
 
-    /// <summary>Stops measuring before the consumer closes, and forgets what it reported.</summary>
+    /// <summary>Stops measuring (waiting for a measurement in progress) before the consumer closes, and forgets what it reported.</summary>
     public void Dispose()
     {
         List<TopicPartition> held;
@@ -90,6 +112,15 @@ internal sealed class ConsumerLag(string tenant, string prefix) : IDisposable
         }
 
         Unassigned(held);
-        _timer?.Dispose();
+
+        // A measurement in progress still uses the consumer: it ends before the consumer is closed.
+        if (_timer is not null)
+        {
+            using var stopped = new ManualResetEvent(false);
+            if (_timer.Dispose(stopped))
+            {
+                stopped.WaitOne();
+            }
+        }
     }
 }
