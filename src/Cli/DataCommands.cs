@@ -100,7 +100,7 @@ public static class DataCommands
             using var client = session.Connect();
             var deleted = await client.PostAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(dataset)!)}/rows/delete",
                 () => new StringContent(JsonSerializer.Serialize(new { where }), Encoding.UTF8, "application/json"), ct);
-            return Done(session, deleted, $"Rows under {string.Join(", ", where.Select(w => $"{w.Key}={w.Value}")).EscapeMarkup()} deleted.");
+            return TenantCommands.Done(session, deleted, $"Rows under {string.Join(", ", where.Select(w => $"{w.Key}={w.Value}")).EscapeMarkup()} deleted.");
         });
         return command;
     }
@@ -120,7 +120,7 @@ public static class DataCommands
 
             using var client = session.Connect();
             var emptied = await client.PostAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(dataset)!)}/truncate", null, ct);
-            return Done(session, emptied, $"Table [bold]{PlatformClient.Text(emptied, "table").EscapeMarkup()}[/] emptied (datasets reading it: {PlatformClient.Text(emptied, "datasets_of_the_table").EscapeMarkup()}).");
+            return TenantCommands.Done(session, emptied, $"Table [bold]{PlatformClient.Text(emptied, "table").EscapeMarkup()}[/] emptied (datasets reading it: {PlatformClient.Text(emptied, "datasets_of_the_table").EscapeMarkup()}).");
         });
         return command;
     }
@@ -157,19 +157,5 @@ public static class DataCommands
                 ("still quarantined", "still_quarantined"), ("not replayable", "not_replayable"));
         });
         return command;
-    }
-
-    private static int Done(Session session, JsonElement answer, string markup)
-    {
-        if (session.Json)
-        {
-            session.WriteJson(answer);
-        }
-        else
-        {
-            session.Ui.MarkupLine(markup);
-        }
-
-        return ExitCodes.Succeeded;
     }
 }

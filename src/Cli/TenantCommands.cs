@@ -231,7 +231,8 @@ public static class TenantCommands
     private static string Cell(string text) =>
         text.Length >= 20 && text[10] == 'T' && DateTimeOffset.TryParse(text, out var time) ? time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'") : text;
 
-    private static int Done(Session session, JsonElement registered, string markup)
+    /// <summary>A command's answer as JSON, or <paramref name="markup"/> saying what was done.</summary>
+    public static int Done(Session session, JsonElement registered, string markup)
     {
         if (session.Json)
         {
