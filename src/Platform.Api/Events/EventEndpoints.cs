@@ -39,7 +39,7 @@ public static class EventEndpoints
             .LogsRefusals(IngestionEvents.EventsRefused);
 
     public static async Task<Results<Accepted<EventsAccepted>, ProblemHttpResult>> Post(string name, HttpContext http, TenantContext tenant,
-        DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion, EventsAdmission admission,
+        DatasetCatalog datasets, QuotaPolicy quotas, EventIngestion ingestion, EventsAdmission admission, StreamIngestManager.Transport.IStreamTransport transport,
         IOptions<StreamOptions> options, ILogger<EventIngestion> logger, CancellationToken ct)
     {
         var dataset = await datasets.GetAsync(tenant.Id, name, ct);
@@ -63,6 +63,14 @@ public static class EventEndpoints
         if (http.Request.ContentLength > limit)
         {
             return TooLarge(http, options.Value);
+        }
+
+        if (transport.IsBehind(tenant.Id, name))
+        {
+            http.Response.Headers.RetryAfter = "1";
+            logger.LogWarning("Events request of {TenantId} for {Dataset} refused: the stream holds more of the dataset's records than its consumer has written", tenant.Id, name);
+            return Problem.Of(StatusCodes.Status503ServiceUnavailable, "stream-behind", "Stream behind",
+                $"Dataset '{name}' has more records waiting for its consumer than the stream should hold. Send the request again after Retry-After; nothing of it was taken.");
         }
 
         using var room = await admission.EnterAsync(tenant.Id, http.Request.ContentLength, ct);

@@ -44,6 +44,9 @@ internal sealed class EmbeddedTransport(IOptions<TransportOptions> options, ILog
         }
     }
 
+    /// <summary>Never: a publish waits until its records are written, so the queue itself holds producers back.</summary>
+    public bool IsBehind(string tenant, string dataset) => false;
+
     /// <summary>Nothing to ready: a tenant's queue exists from its first use.</summary>
     public Task PrepareAsync(string tenant, string dataset, CancellationToken ct) => Task.CompletedTask;
 

@@ -34,4 +34,11 @@ public interface IStreamTransport
     /// <paramref name="handler"/> returns, and offered again after the handler throws.
     /// </summary>
     Task ConsumeAsync(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct);
+
+    /// <summary>
+    /// Whether the dataset's records wait for this process's consumer beyond what the transport should hold, so that
+    /// producers are told to slow down rather than have records outlive the transport's retention. Unknown (false)
+    /// where the tenant's consumer runs elsewhere; the embedded transport never is, its publishers wait instead.
+    /// </summary>
+    bool IsBehind(string tenant, string dataset);
 }

@@ -44,4 +44,14 @@ public sealed class KafkaOptions
     public short ReplicationFactor { get; set; } = 3;
 
     public int LingerMilliseconds { get; set; } = 5;
+
+    /// <summary>
+    /// Messages a partition of a dataset's topic may hold beyond what this process's consumer has written before the
+    /// events endpoint answers 503 (only where the tenant's consumer runs in the same process). The in-process mock
+    /// cluster keeps about 5 MB of a partition and drops older messages, so with <see cref="MockBrokers"/> the limit
+    /// is at most <see cref="MockBacklogMessages"/> (a message packs up to 1,000 records, about 200 KB of them).
+    /// </summary>
+    public int MaxBacklogMessages { get; set; } = 10_000;
+
+    public const int MockBacklogMessages = 10;
 }

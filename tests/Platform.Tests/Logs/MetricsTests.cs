@@ -158,12 +158,14 @@ public sealed partial class MetricsTests
     }
 
     /// <summary>The platform's transport with a writer that waits for the gate before each write (a store that stopped taking writes).</summary>
-    private sealed class StalledWriter(IStreamTransport inner, Task gate) : IStreamTransport
+    internal sealed class StalledWriter(IStreamTransport inner, Task gate) : IStreamTransport
     {
         public Task PublishAsync(string tenant, string dataset, long schemaFingerprint, IReadOnlyList<StreamRecord> records, CancellationToken ct) =>
             inner.PublishAsync(tenant, dataset, schemaFingerprint, records, ct);
 
         public Task PrepareAsync(string tenant, string dataset, CancellationToken ct) => inner.PrepareAsync(tenant, dataset, ct);
+
+        public bool IsBehind(string tenant, string dataset) => inner.IsBehind(tenant, dataset);
 
         public Task ConsumeAsync(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct) =>
             inner.ConsumeAsync(tenant, async (deliveries, token) =>

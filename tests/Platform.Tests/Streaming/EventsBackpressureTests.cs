@@ -101,6 +101,8 @@ public sealed class EventsBackpressureTests
 
         public Task PrepareAsync(string tenant, string dataset, CancellationToken ct) => inner.PrepareAsync(tenant, dataset, ct);
 
+        public bool IsBehind(string tenant, string dataset) => inner.IsBehind(tenant, dataset);
+
         public Task ConsumeAsync(string tenant, Func<IReadOnlyList<StreamDelivery>, CancellationToken, Task> handler, CancellationToken ct) =>
             inner.ConsumeAsync(tenant, handler, ct);
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Catalog.Datasets;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Mysimbdp.Avro;
 using Mysimbdp.Tests.Oracles;
 using StreamIngestManager.Transport.Kafka;
@@ -136,6 +137,56 @@ public sealed class KafkaStreamTests : IAsyncLifetime
         await t.WaitForRowsAsync("expired", "speed_tracking", 5);
         var quarantine = await t.WaitForRowsAsync("expired", "speed_tracking", Values - (int)removed, what: "quarantine");
         Assert.All(quarantine, q => Assert.StartsWith(Topic + "/0", q.GetProperty("file_id").GetString(), StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A consumer that cannot write falls behind: once a partition holds more than the backlog limit of messages it
+    /// has not written, events get 503 with Retry-After instead of 202 (their records could outlive the topic's
+    /// retention); every 202 is stored once it writes again, and events are taken again.
+    /// </summary>
+    [Fact]
+    public async Task EventsAreRefusedWhileTheConsumerIsTooFarBehindAndEvery202IsStored()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var settings = KafkaSettings();
+        settings["Transport:Kafka:MaxBacklogMessages"] = "2";
+        await using var host = await PlatformHost.StartAsync(settings, services: s =>
+        {
+            var transport = s.Last(d => d.ServiceType == typeof(StreamIngestManager.Transport.IStreamTransport));
+            s.Replace(ServiceDescriptor.Singleton<StreamIngestManager.Transport.IStreamTransport>(sp =>
+                new Logs.MetricsTests.StalledWriter((StreamIngestManager.Transport.IStreamTransport)transport.ImplementationFactory!(sp), gate.Task)));
+        });
+        using var t = await StreamTenantAsync(host, "behind");
+
+        // The writer is stalled: requests are taken until the consumer has its partitions and the backlog passes the
+        // limit, then refused.
+        var accepted = new List<int>();
+        HttpResponseMessage? refused = null;
+        var sensor = 0;
+        await Eventually.UntilAsync(async () =>
+        {
+            var response = await t.PostAsync("/tenants/behind/datasets/speed_tracking/events", new StringContent(Events(++sensor, 1, 1000), Encoding.UTF8, "application/x-ndjson"));
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                accepted.Add(sensor);
+                return false;
+            }
+
+            refused = response;
+            return true;
+        }, "events were still taken while the consumer could not write", every: TimeSpan.FromMilliseconds(100));
+
+        Assert.NotNull(refused);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        Assert.EndsWith("stream-behind", (await refused.ReadJsonAsync()).GetProperty("type").GetString());
+        Assert.NotEmpty(accepted);
+
+        gate.SetResult();
+        var rows = await t.WaitForRowsAsync("behind", "speed_tracking", accepted.Count * 1000, TimeSpan.FromSeconds(120));
+        AssertExactlyOnce(rows, accepted.SelectMany(sensor => Keys(sensor, 1000)));
+        await Eventually.UntilAsync(async () => (await t.PostAsync("/tenants/behind/datasets/speed_tracking/events",
+            new StringContent(Events(99, 1, 10), Encoding.UTF8, "application/x-ndjson"))).StatusCode == HttpStatusCode.Accepted, "events were not taken again once the consumer caught up");
     }
 
     [Fact]

@@ -28,6 +28,15 @@ internal sealed class ConsumerLag(string tenant, string prefix) : IDisposable
         }
     }
 
+    /// <summary>The offset after the last message of <paramref name="partition"/> written, when this consumer holds it.</summary>
+    public long? WrittenOf(TopicPartition partition)
+    {
+        lock (_lock)
+        {
+            return _written.TryGetValue(partition, out var offset) ? offset : null;
+        }
+    }
+
     public void Written(IEnumerable<ConsumeResult<byte[], byte[]>> batch)
     {
         lock (_lock)

@@ -40,6 +40,14 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
     private readonly Lazy<IAdminClient> _admin;
     private readonly ConcurrentDictionary<string, Task<int>> _partitions = new(StringComparer.Ordinal);
 
+    /// <summary>Per topic and partition, the offset after the last message this process's producer had acknowledged.</summary>
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<int, long>> _produced = new(StringComparer.Ordinal);
+
+    /// <summary>The lag of each tenant whose consumer runs in this process.</summary>
+    private readonly ConcurrentDictionary<string, ConsumerLag> _consumers = new(StringComparer.Ordinal);
+
+    private readonly int _maxBacklog;
+
     public KafkaTransport(IOptions<TransportOptions> options, ILogger<KafkaTransport> logger)
     {
         _options = options.Value;
@@ -52,6 +60,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         }
 
         BootstrapServers = _mock?.BootstrapServers ?? _options.Kafka.BootstrapServers;
+        _maxBacklog = _mock is null ? _options.Kafka.MaxBacklogMessages : Math.Min(_options.Kafka.MaxBacklogMessages, KafkaOptions.MockBacklogMessages);
         _producer = new(() => new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {
             BootstrapServers = BootstrapServers,
@@ -86,11 +95,16 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         var pending = messages.Count;
         Error? failure = null;
         var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var produced = _produced.GetOrAdd(topic, _ => new ConcurrentDictionary<int, long>());
         void Report(DeliveryReport<byte[], byte[]> report)
         {
             if (report.Error.IsError)
             {
                 Interlocked.CompareExchange(ref failure, report.Error, null);
+            }
+            else if (report.Offset != Offset.Unset)
+            {
+                produced.AddOrUpdate(report.Partition.Value, report.Offset.Value + 1, (_, known) => Math.Max(known, report.Offset.Value + 1));
             }
 
             if (Interlocked.Decrement(ref pending) == 0)
@@ -129,6 +143,29 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         {
             throw new KafkaException(failure);
         }
+    }
+
+    /// <summary>
+    /// Behind when a partition of the dataset's topic holds more than the backlog limit of messages this process
+    /// produced and its consumer has not written; unknown (false) when the tenant's consumer is not in this process.
+    /// </summary>
+    public bool IsBehind(string tenant, string dataset)
+    {
+        var topic = Topic(tenant, dataset);
+        if (!_consumers.TryGetValue(tenant, out var lag) || !_produced.TryGetValue(topic, out var produced))
+        {
+            return false;
+        }
+
+        foreach (var (partition, end) in produced)
+        {
+            if (lag.WrittenOf(new TopicPartition(topic, partition)) is { } written && end - written > _maxBacklog)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Creates the dataset's topic now when the platform creates its topics; an operator's topics are left to the operator.</summary>
@@ -197,6 +234,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
     {
         var prefix = _options.Kafka.TopicPrefix + "." + tenant + ".";
         var lag = new ConsumerLag(tenant, prefix);
+        _consumers[tenant] = lag;
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
         {
             BootstrapServers = BootstrapServers,
@@ -265,6 +303,7 @@ internal sealed class KafkaTransport : IStreamTransport, IDisposable
         }
         finally
         {
+            _consumers.TryRemove(new KeyValuePair<string, ConsumerLag>(tenant, lag));
             lag.Dispose();
             try
             {
