@@ -91,10 +91,9 @@ public static class DataCommands
         command.Does(sessionOf, async (p, session, ct) =>
         {
             var where = new Dictionary<string, string>();
-            foreach (var key in p.GetValue(keys)!)
+            foreach (var (field, value) in TenantCommands.KeyValues(p.GetValue(keys)!))
             {
-                var at = key.IndexOf('=', StringComparison.Ordinal);
-                where[at > 0 ? key[..at] : throw new CliException(ExitCodes.Usage, $"--key '{key}' is not field=value")] = key[(at + 1)..];
+                where[field] = value;
             }
 
             using var client = session.Connect();

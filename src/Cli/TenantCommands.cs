@@ -152,13 +152,7 @@ public static class TenantCommands
         var command = new Command("rows", "Typed rows, by leading primary key fields.") { dataset, keys, limit };
         command.Does(sessionOf, async (p, session, ct) =>
         {
-            var pairs = new List<(string, string?)>();
-            foreach (var key in p.GetValue(keys) ?? [])
-            {
-                var at = key.IndexOf('=', StringComparison.Ordinal);
-                pairs.Add(at > 0 ? (key[..at], key[(at + 1)..]) : throw new CliException(ExitCodes.Usage, $"--key '{key}' is not field=value"));
-            }
-
+            var pairs = KeyValues(p.GetValue(keys) ?? []).Select(k => (k.Field, (string?)k.Value)).ToList();
             pairs.Add(("limit", p.GetValue(limit)?.ToString()));
             using var client = session.Connect();
             var body = await client.GetAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(dataset)!)}/rows{Query([.. pairs])}", ct);
@@ -264,6 +258,12 @@ public static class TenantCommands
             return null;
         }
     }
+
+    /// <summary>The <c>--key field=value</c> options as pairs; one without '=' is a usage error.</summary>
+    public static List<(string Field, string Value)> KeyValues(IEnumerable<string> keys) =>
+        keys.Select(key => key.IndexOf('=', StringComparison.Ordinal) is var at and > 0
+            ? (key[..at], key[(at + 1)..])
+            : throw new CliException(ExitCodes.Usage, $"--key '{key}' is not field=value")).ToList();
 
     public static string Query(params (string Name, string? Value)[] pairs)
     {

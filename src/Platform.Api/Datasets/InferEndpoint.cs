@@ -1,10 +1,7 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Catalog.Datasets;
 using Ingestion.Inference;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.WebUtilities;
-using Microsoft.Net.Http.Headers;
 using Mysimbdp.Avro;
 using Platform.Api.Auth;
 using Platform.Api.Docs;
@@ -33,22 +30,18 @@ public static class InferEndpoint
 
     public static async Task<Results<Ok<InferenceView>, ProblemHttpResult>> Infer(HttpRequest request, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        if (Files.UploadReceiver.MultipartOf(request) is not { } reader)
         {
             return Problem.UnsupportedMediaType("Send the sample as multipart/form-data in a field named 'file' (curl -F 'file=@sample.csv').");
         }
 
-        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
         string? fileName = null;
         using var sample = new MemoryStream();
         for (var section = await reader.ReadNextSectionAsync(ct); section is not null; section = await reader.ReadNextSectionAsync(ct))
         {
-            if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) && HeaderUtilities.RemoveQuotes(disposition.Name).Value == "file"
-                && fileName is null)
+            if (fileName is null && Files.UploadReceiver.IsFileField(section, out var given))
             {
-                fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value ?? "sample";
+                fileName = given ?? "sample";
                 var buffer = new byte[81920];
                 int read;
                 while (sample.Length < SampleBytes && (read = await section.Body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, SampleBytes - sample.Length)), ct)) > 0)

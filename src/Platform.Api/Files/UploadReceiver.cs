@@ -23,6 +23,29 @@ public sealed class UploadReceiver(StagingArea staging, Ingestion.Claims.WorkerI
 {
     private static readonly byte[] AvroMagic = "Obj"u8.ToArray().Append((byte)1).ToArray();
 
+    /// <summary>A reader of the request's body when it is multipart/form-data with a boundary, else null.</summary>
+    public static MultipartReader? MultipartOf(HttpRequest request) =>
+        MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
+        && mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        && HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is { Length: > 0 } boundary
+            ? new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 }
+            : null;
+
+    /// <summary>Whether the section is the form's <c>file</c> field, and the file name it gives (null when none).</summary>
+    public static bool IsFileField(MultipartSection section, out string? fileName)
+    {
+        fileName = null;
+        if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+            || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(disposition.Name).Value != "file")
+        {
+            return false;
+        }
+
+        fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+        return true;
+    }
+
     /// <summary>
     /// Receives the upload into <c>.incoming/</c> (nothing is left there when it fails). While it is received its
     /// file is named <c>{file_id}.{reservation}.part</c> (see <see cref="PartFile"/>), so that a process killed
@@ -30,9 +53,7 @@ public sealed class UploadReceiver(StagingArea staging, Ingestion.Claims.WorkerI
     /// </summary>
     public async Task<(ReceivedFile? File, ProblemHttpResult? Problem)> ReceiveToTempAsync(HttpRequest request, Dataset dataset, UploadReservation? reservation, CancellationToken ct)
     {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType)
-            || !mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(mediaType.Boundary).Value is not { Length: > 0 } boundary)
+        if (MultipartOf(request) is not { } reader)
         {
             return (null, Problem.UnsupportedMediaType("Upload the file as multipart/form-data in a field named 'file' (curl -F 'file=@data.csv')."));
         }
@@ -43,14 +64,11 @@ public sealed class UploadReceiver(StagingArea staging, Ingestion.Claims.WorkerI
             return (null, TooLarge(dataset, length));
         }
 
-        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = 16 * 1024 };
         (ReceivedFile? File, ProblemHttpResult? Problem) received = (null, null);
         MultipartSection? section;
         while ((section = await reader.ReadNextSectionAsync(ct)) is not null)
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
-                || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
-                || HeaderUtilities.RemoveQuotes(disposition.Name).Value != "file")
+            if (!IsFileField(section, out var original))
             {
                 continue;
             }
@@ -63,7 +81,6 @@ public sealed class UploadReceiver(StagingArea staging, Ingestion.Claims.WorkerI
                     "the request has more than one 'file' part; upload one file per request")]));
             }
 
-            var original = HeaderUtilities.RemoveQuotes(disposition.FileNameStar).Value ?? HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
             var name = FileNames.Sanitize(original);
             if (TypeProblem(dataset, name) is { } typeProblem)
             {
