@@ -61,6 +61,10 @@ internal sealed class CatalogTable<T>(ICoredms coredms, TableSchema schema, Func
         return coredms.UpsertAsync(rows, ttl, ct);
     }
 
+    /// <summary>The record's columns outside the primary key, for a compare-and-set that rewrites the whole row.</summary>
+    public Dictionary<string, object?> Changes(T record) =>
+        toRow(record).Where(c => !schema.PrimaryKey.Contains(c.Key)).ToDictionary(c => c.Key, c => c.Value);
+
     public RowBatch Row(T record) => RowBatch.OfColumns(schema, toRow(record));
 
     public T Read(object?[] values) => fromRow(new RowReader(schema, values));

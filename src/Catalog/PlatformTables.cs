@@ -25,7 +25,7 @@ public static class PlatformTables
         new Column("fingerprint", DataType.BigInt),
         new Column("created_at", DataType.Timestamp),
         new Column("updated_at", DataType.Timestamp),
-    ], ["tenant"], ["name"]);
+    ], ["tenant"], ["name"]) { Serial = true };
 
     public static readonly TableSchema Agreements = new(Ks, "agreements",
     [
@@ -56,6 +56,7 @@ public static class PlatformTables
         new Column("attempts", DataType.Int),
         new Column("run_id", DataType.Text),
         new Column("header", DataType.Text),
+        new Column("mode", DataType.Text),
     ], ["tenant"], ["file_id"]) { Serial = true };
 
     public static readonly TableSchema Runs = new(Ks, "runs",

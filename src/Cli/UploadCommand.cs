@@ -12,7 +12,11 @@ public static class UploadCommand
     {
         var files = new Argument<FileInfo[]>("files") { Description = "The CSV, TSV or Avro files.", Arity = ArgumentArity.OneOrMore };
         var dataset = new Option<string?>("--dataset", "-d") { Description = "The dataset (default: the tenant's default dataset)." };
-        var command = new Command("upload", "Upload files for ingestion (staged until the next run or 'ingest').") { files, dataset };
+        var replace = new Option<bool>("--replace")
+        {
+            Description = "Each file, once loaded, replaces the dataset's rows, all at once for readers (a file that fails leaves them as they were).",
+        };
+        var command = new Command("upload", "Upload files for ingestion (staged until the next run or 'ingest').") { files, dataset, replace };
         command.Does(sessionOf, async (p, session, ct) =>
         {
             var given = p.GetValue(files)!;
@@ -23,7 +27,8 @@ public static class UploadCommand
 
             using var client = session.Connect();
             var tenant = session.TenantOf(client);
-            var path = p.GetValue(dataset) is { } d ? $"tenants/{tenant}/datasets/{Uri.EscapeDataString(d)}/files" : $"upload-file/{tenant}";
+            var path = (p.GetValue(dataset) is { } d ? $"tenants/{tenant}/datasets/{Uri.EscapeDataString(d)}/files" : $"upload-file/{tenant}") +
+                (p.GetValue(replace) ? "?mode=replace" : "");
             var results = new List<JsonElement>();
             var refused = new List<string>();
             async Task SendAll(Func<FileInfo, Action<long>> progressOf)

@@ -24,6 +24,9 @@ public interface ICoredms
     /// <summary>Removes the keyspace with its tables and data, if it exists.</summary>
     Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default);
 
+    /// <summary>Removes the table with its rows, if it exists; the keyspace's other tables stay.</summary>
+    Task DropTableAsync(string keyspace, string table, CancellationToken ct = default);
+
     /// <summary>
     /// Creates the table if it does not exist, and adds columns that a newer definition has and the stored
     /// one lacks. Throws <see cref="CoredmsException"/> when the primary keys differ or a column changed type.

@@ -31,6 +31,7 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<QuarantineReplay>();
         services.TryAddSingleton<FileClaims>();
         services.TryAddSingleton<StagedFileIngestor>();
+        services.TryAddSingleton<DatasetReplace>();
         services.TryAddSingleton<Staging.FileStager>();
         services.TryAddSingleton<Staging.StagingScanner>();
         return services;

@@ -308,6 +308,7 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
                 CreateTable s => CreateTable(s),
                 AlterTableAdd s => AlterTable(s),
                 Truncate s => TruncateTable(s),
+                DropTable s => DropTable(s),
                 Insert { IfNotExists: true } s => InsertIfNotExists(s, values, run),
                 Update s when s.IfExists || s.Conditions.Count > 0 => UpdateIf(s, values, run),
                 Delete { IsConditional: true } s => DeleteIf(s, values, run),
@@ -848,6 +849,18 @@ public sealed class ClusterData(TimeProvider clock, IReadOnlyList<NodeInfo> node
 
         table.Add(new ColumnDef(s.Column, s.Type, "regular", -1));
         return new Outcome.SchemaChange("UPDATED", "TABLE", table.Keyspace, table.Name);
+    }
+
+    private Outcome DropTable(DropTable s)
+    {
+        var keyspace = s.Keyspace is { } k && _keyspaces.TryGetValue(k, out var ks) ? ks
+            : throw NodeException.Invalid($"Keyspace '{s.Keyspace}' does not exist");
+        if (!keyspace.Tables.Remove(s.Table))
+        {
+            return s.IfExists ? new Outcome.Void() : throw NodeException.Invalid($"Table '{keyspace.Name}.{s.Table}' doesn't exist");
+        }
+
+        return new Outcome.SchemaChange("DROPPED", "TABLE", keyspace.Name, s.Table);
     }
 
     /// <summary>TRUNCATE: every row of the table gone at once, whatever the timestamps of its writes.</summary>

@@ -39,6 +39,8 @@ public sealed record CreateTable(string? Keyspace, string Name, bool IfNotExists
 
 public sealed record AlterTableAdd(string? Keyspace, string Table, string Column, DeclaredType Type) : Statement;
 
+public sealed record DropTable(string? Keyspace, string Table, bool IfExists) : Statement;
+
 public sealed record Truncate(string? Keyspace, string Table) : Statement;
 
 public sealed record Insert(string? Keyspace, string Table, IReadOnlyList<string> Columns, IReadOnlyList<Term> Values, bool IfNotExists, Term? Ttl, Term? Timestamp)
@@ -269,11 +271,22 @@ public sealed class StatementParser
 
         if (Accept("DROP"))
         {
-            Expect("KEYSPACE");
+            var isTable = Accept("TABLE");
+            if (!isTable)
+            {
+                Expect("KEYSPACE");
+            }
+
             var ifExists = Accept("IF");
             if (ifExists)
             {
                 Expect("EXISTS");
+            }
+
+            if (isTable)
+            {
+                var (keyspace, table) = QualifiedName();
+                return new DropTable(keyspace, table, ifExists);
             }
 
             return new DropKeyspace(Identifier(), ifExists);

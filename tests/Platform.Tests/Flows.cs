@@ -19,9 +19,9 @@ public static class Flows
         }
     }
 
-    public static async Task<string> UploadAsync(this HttpClient http, string tenant, string dataset, string name, byte[] content)
+    public static async Task<string> UploadAsync(this HttpClient http, string tenant, string dataset, string name, byte[] content, string query = "")
     {
-        var response = await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/files", new MultipartFormDataContent { { new ByteArrayContent(content), "file", name } });
+        var response = await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/files{query}", new MultipartFormDataContent { { new ByteArrayContent(content), "file", name } });
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
         return (await response.ReadJsonAsync()).GetProperty("file_id").GetString()!;
     }

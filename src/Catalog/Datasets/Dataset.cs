@@ -38,7 +38,7 @@ public enum IngestionMode
 /// </summary>
 public sealed class Dataset
 {
-    private Dataset(string tenant, string name, JsonElement document)
+    private Dataset(string tenant, string name, JsonElement document, string? tableName)
     {
         Tenant = tenant;
         Name = name;
@@ -71,7 +71,8 @@ public sealed class Dataset
         IsDefault = JsonValues.TryGetBoolean(d.IsDefault, out var isDefault) && isDefault;
         Compatibility = SchemaRule.Parse(JsonValues.GetString(d.Compatibility));
         Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
-        TableName = Schema.Name.ToLowerInvariant();
+        BaseTableName = Schema.Name.ToLowerInvariant();
+        TableName = tableName ?? BaseTableName;
         Table = new TableSchema(Keyspace, TableName, AvroColumns.From(Schema), PartitionKey, PrimaryKey.Skip(PartitionKey.Count).ToList());
         Quarantine = Datasets.Quarantine.Table(Keyspace);
     }
@@ -90,7 +91,22 @@ public sealed class Dataset
     /// <summary>The physical keyspace (see <see cref="KeyspaceNames.Physical"/>).</summary>
     public string Keyspace { get; }
 
+    /// <summary>
+    /// The coredms table that holds the rows now: the record's name in lower case, or after replaces a later generation of
+    /// it (<see cref="TableOfGeneration"/>), which the catalog records.
+    /// </summary>
     public string TableName { get; }
+
+    /// <summary>The table name the record's name gives, before any replace.</summary>
+    public string BaseTableName { get; }
+
+    /// <summary>How many replaces made <see cref="TableName"/>: 0 for the record's own table, n for <c>{record}_r{n}</c>.</summary>
+    public int Generation =>
+        TableName.Length > BaseTableName.Length + 2 && int.TryParse(TableName.AsSpan(BaseTableName.Length + 2), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    /// <summary>The table of generation <paramref name="generation"/> of this dataset's record.</summary>
+    public string TableOfGeneration(int generation) => generation == 0 ? BaseTableName : $"{BaseTableName}_r{generation}";
 
     public bool FirstRowIsHeader { get; }
 
@@ -128,7 +144,11 @@ public sealed class Dataset
     /// <summary>The schema's Parsing Canonical Form fingerprint, which identifies "the same schema".</summary>
     public long Fingerprint => Schema.Fingerprint64;
 
-    public static Dataset From(string tenant, string name, JsonElement document) => new(tenant, name, document);
+    /// <summary>The dataset the document describes, on <paramref name="tableName"/> (the record's own table when null).</summary>
+    public static Dataset From(string tenant, string name, JsonElement document, string? tableName = null) => new(tenant, name, document, tableName);
+
+    /// <summary>This dataset on another table (a replace fills one before it becomes the dataset's).</summary>
+    public Dataset OnTable(string tableName) => new(Tenant, Name, Document, tableName);
 
     /// <summary>The dataset a file without one named goes to: the tenant's only dataset, or its default.</summary>
     public static Dataset? OnlyOrDefault(IReadOnlyList<Dataset> all) => all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);

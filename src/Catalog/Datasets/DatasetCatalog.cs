@@ -57,82 +57,127 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
 
     public async Task<DatasetPutResult> PutAsync(string tenant, string name, JsonElement document, CancellationToken ct)
     {
-        var dataset = Dataset.From(tenant, name, document);
         await _registration.WaitAsync(ct);
         try
         {
-            var others = await ListAsync(tenant, ct);
-            var previous = others.FirstOrDefault(d => d.Name == name);
-            foreach (var other in others.Where(d => d.Name != name))
+            // A replace (in another process) may switch the dataset's table while this registers: then it starts over.
+            while (true)
             {
-                if (other.Keyspace == dataset.Keyspace && other.TableName == dataset.TableName
-                    && (other.Fingerprint != dataset.Fingerprint || other.Table.Definition != dataset.Table.Definition))
+                if (await TryPutAsync(tenant, name, document, ct) is { } result)
                 {
-                    return new DatasetPutResult(PutOutcome.Conflict, null,
-                        $"Dataset '{name}' maps to table {dataset.LogicalKeySpace}.{dataset.TableName} (key_space '{dataset.LogicalKeySpace}', record '{dataset.Schema.Name}'), " +
-                        $"which dataset '{other.Name}' already uses with a different schema or primary key. Use another key_space or record name, or the same schema.");
-                }
-
-                if (other.IsDefault && dataset.IsDefault)
-                {
-                    return new DatasetPutResult(PutOutcome.Conflict, null, $"Dataset '{other.Name}' is already the tenant's default; only one dataset can be.");
+                    return result;
                 }
             }
-
-            // A new schema for a registered dataset: the dataset's compatibility rule against its versions. Datasets
-            // registered before versions were kept have their current schema as version 1.
-            var versions = previous is null ? [] : await VersionsAsync(tenant, name, ct);
-            var unversioned = previous is not null && versions.Count == 0;
-            if (unversioned)
-            {
-                versions = [new SchemaVersion(1, previous!.Fingerprint, previous.Schema, (await _table.GetAsync([tenant, name], ct))?.UpdatedAt ?? clock.GetUtcNow())];
-            }
-
-            // A change of defaults or aliases is a new version too, though the canonical form (the fingerprint) leaves them out.
-            var changed = versions.Count == 0 || versions[^1].Schema.ToJson() != dataset.Schema.ToJson();
-            if (previous is not null && changed)
-            {
-                var problems = dataset.Compatibility.Check(previous, dataset, versions.Select(v => (v.Version, v.Schema)).ToList());
-                if (problems.Count > 0)
-                {
-                    return new DatasetPutResult(PutOutcome.Incompatible, null,
-                        $"The new schema of dataset '{name}' does not meet its compatibility rule {dataset.Compatibility.Level} against version {versions[^1].Version}" +
-                        (dataset.Compatibility.Transitive ? " and those before" : "") + ", or changes what its table cannot follow.", problems);
-                }
-            }
-
-            try
-            {
-                await coredms.EnsureKeyspaceAsync(dataset.Keyspace, ct);
-                await coredms.EnsureTableAsync(dataset.Table, ct);
-                await coredms.EnsureTableAsync(dataset.Quarantine, ct);
-            }
-            catch (CoredmsException e) when (e is not StoreFullException)
-            {
-                return new DatasetPutResult(PutOutcome.Conflict, null, $"Dataset '{name}' cannot use its table: {e.Message}");
-            }
-
-            var now = clock.GetUtcNow();
-            var created = previous is null ? now : (await _table.GetAsync([tenant, name], ct))?.CreatedAt ?? now;
-            await schemas.RegisterAsync(dataset.Schema, ct);
-            if (unversioned)
-            {
-                await _versions.SaveAsync(new StoredVersion(tenant, name, 1, versions[0].Fingerprint, versions[0].Schema.ToJson(), versions[0].RegisteredAt), ct);
-            }
-
-            if (changed)
-            {
-                await _versions.SaveAsync(new StoredVersion(tenant, name, versions.Count + 1, dataset.Fingerprint, dataset.Schema.ToJson(), now), ct);
-            }
-
-            await _table.SaveAsync(new Stored(tenant, name, document.GetRawText(), dataset.Keyspace, dataset.TableName, dataset.Fingerprint, created, now), ct);
-            Changed?.Invoke(dataset);
-            return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
         }
         finally
         {
             _registration.Release();
         }
+    }
+
+    private async Task<DatasetPutResult?> TryPutAsync(string tenant, string name, JsonElement document, CancellationToken ct)
+    {
+        var others = await ListAsync(tenant, ct);
+        var previous = others.FirstOrDefault(d => d.Name == name);
+
+        // The rows stay where they are: on the table a replace made the dataset's, or on the one it shares with
+        // another dataset of the same keyspace and record.
+        var dataset = Dataset.From(tenant, name, document);
+        if (others.FirstOrDefault(d => d.Keyspace == dataset.Keyspace && d.BaseTableName == dataset.BaseTableName) is { } sameRecord)
+        {
+            dataset = dataset.OnTable((previous is not null && previous.BaseTableName == dataset.BaseTableName ? previous : sameRecord).TableName);
+        }
+        foreach (var other in others.Where(d => d.Name != name))
+        {
+            if (other.Keyspace == dataset.Keyspace && other.TableName == dataset.TableName
+                && (other.Fingerprint != dataset.Fingerprint || other.Table.Definition != dataset.Table.Definition))
+            {
+                return new DatasetPutResult(PutOutcome.Conflict, null,
+                    $"Dataset '{name}' maps to table {dataset.LogicalKeySpace}.{dataset.TableName} (key_space '{dataset.LogicalKeySpace}', record '{dataset.Schema.Name}'), " +
+                    $"which dataset '{other.Name}' already uses with a different schema or primary key. Use another key_space or record name, or the same schema.");
+            }
+
+            if (other.IsDefault && dataset.IsDefault)
+            {
+                return new DatasetPutResult(PutOutcome.Conflict, null, $"Dataset '{other.Name}' is already the tenant's default; only one dataset can be.");
+            }
+        }
+
+        // A new schema for a registered dataset: the dataset's compatibility rule against its versions. Datasets
+        // registered before versions were kept have their current schema as version 1.
+        var versions = previous is null ? [] : await VersionsAsync(tenant, name, ct);
+        var unversioned = previous is not null && versions.Count == 0;
+        if (unversioned)
+        {
+            versions = [new SchemaVersion(1, previous!.Fingerprint, previous.Schema, (await _table.GetAsync([tenant, name], ct))?.UpdatedAt ?? clock.GetUtcNow())];
+        }
+
+        // A change of defaults or aliases is a new version too, though the canonical form (the fingerprint) leaves them out.
+        var changed = versions.Count == 0 || versions[^1].Schema.ToJson() != dataset.Schema.ToJson();
+        if (previous is not null && changed)
+        {
+            var problems = dataset.Compatibility.Check(previous, dataset, versions.Select(v => (v.Version, v.Schema)).ToList());
+            if (problems.Count > 0)
+            {
+                return new DatasetPutResult(PutOutcome.Incompatible, null,
+                    $"The new schema of dataset '{name}' does not meet its compatibility rule {dataset.Compatibility.Level} against version {versions[^1].Version}" +
+                    (dataset.Compatibility.Transitive ? " and those before" : "") + ", or changes what its table cannot follow.", problems);
+            }
+        }
+
+        try
+        {
+            await coredms.EnsureKeyspaceAsync(dataset.Keyspace, ct);
+            await coredms.EnsureTableAsync(dataset.Table, ct);
+            await coredms.EnsureTableAsync(dataset.Quarantine, ct);
+        }
+        catch (CoredmsException e) when (e is not StoreFullException)
+        {
+            return new DatasetPutResult(PutOutcome.Conflict, null, $"Dataset '{name}' cannot use its table: {e.Message}");
+        }
+
+        var now = clock.GetUtcNow();
+        var created = previous is null ? now : (await _table.GetAsync([tenant, name], ct))?.CreatedAt ?? now;
+        await schemas.RegisterAsync(dataset.Schema, ct);
+        if (unversioned)
+        {
+            await _versions.SaveAsync(new StoredVersion(tenant, name, 1, versions[0].Fingerprint, versions[0].Schema.ToJson(), versions[0].RegisteredAt), ct);
+        }
+
+        if (changed)
+        {
+            await _versions.SaveAsync(new StoredVersion(tenant, name, versions.Count + 1, dataset.Fingerprint, dataset.Schema.ToJson(), now), ct);
+        }
+
+        var stored = new Stored(tenant, name, document.GetRawText(), dataset.Keyspace, dataset.TableName, dataset.Fingerprint, created, now);
+        if (previous is null)
+        {
+            await _table.SaveAsync(stored, ct);
+        }
+        else if (!await _table.UpdateIfAsync([tenant, name], _table.Changes(stored), new() { ["table_name"] = previous.TableName }, ct))
+        {
+            return null;
+        }
+
+        Changed?.Invoke(dataset);
+        return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="table"/> the dataset's table if the dataset is still registered as <paramref name="current"/>
+    /// (same document, same table): the step that makes a replace visible to every reader at once. False when the
+    /// dataset changed meanwhile (registered again, replaced, deleted).
+    /// </summary>
+    public async Task<bool> SwitchTableAsync(Dataset current, string table, CancellationToken ct)
+    {
+        var switched = await _table.UpdateIfAsync([current.Tenant, current.Name], new() { ["table_name"] = table, ["updated_at"] = clock.GetUtcNow() },
+            new() { ["table_name"] = current.TableName, ["document"] = current.Document.GetRawText() }, ct);
+        if (switched && await GetAsync(current.Tenant, current.Name, ct) is { } dataset)
+        {
+            Changed?.Invoke(dataset);
+        }
+
+        return switched;
     }
 
     /// <summary>Removes every dataset of the tenant with its keyspaces (tables, rows and quarantine).</summary>
@@ -166,14 +211,14 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     private Dataset Parsed(Stored stored)
     {
         var key = (stored.Tenant, stored.Name);
-        if (_parsed.TryGetValue(key, out var cached) && cached.Document == stored.Document)
+        if (_parsed.TryGetValue(key, out var cached) && cached.Document == stored.Document && cached.Dataset.TableName == stored.TableName)
         {
             return cached.Dataset;
         }
 
         using var json = JsonDocument.Parse(stored.Document);
-        var parsed = (stored.Document, Dataset.From(stored.Tenant, stored.Name, json.RootElement));
-        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == stored.Document ? racing : parsed).Dataset;
+        var parsed = (stored.Document, Dataset.From(stored.Tenant, stored.Name, json.RootElement, stored.TableName));
+        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == stored.Document && racing.Dataset.TableName == stored.TableName ? racing : parsed).Dataset;
     }
 
     public void Dispose() => _registration.Dispose();

@@ -12,6 +12,16 @@ public static class FileStatus
     public const string Failed = "failed";
 }
 
+/// <summary>What a file does to its dataset's rows.</summary>
+public static class LoadMode
+{
+    /// <summary>Its rows are upserted into the dataset's (the default).</summary>
+    public const string Append = "append";
+
+    /// <summary>Its rows become the dataset's rows, all at once for readers, once it is loaded (see <c>DatasetReplace</c>).</summary>
+    public const string Replace = "replace";
+}
+
 /// <summary>A file the platform received, and what happened to it.</summary>
 public sealed record FileRecord(
     string Tenant,
@@ -33,7 +43,8 @@ public sealed record FileRecord(
     DateTimeOffset? LeaseUntil = null,
     int Attempts = 0,
     string? RunId = null,
-    string? Header = null);
+    string? Header = null,
+    string Mode = LoadMode.Append);
 
 /// <summary>
 /// The files of each tenant. <see cref="FileRecord.Path"/> is relative to the tenant's staging folder.
@@ -47,13 +58,13 @@ public sealed class FileCatalog(ICoredms coredms) : Tenants.ITenantData
         ["bytes"] = f.Bytes, ["rows_read"] = f.RowsRead, ["rows_loaded"] = f.RowsLoaded, ["rows_quarantined"] = f.RowsQuarantined,
         ["rows_skipped"] = f.RowsSkipped, ["received_at"] = f.ReceivedAt, ["started_at"] = f.StartedAt, ["finished_at"] = f.FinishedAt,
         ["error"] = f.Error, ["owner"] = f.Owner, ["lease_until"] = f.LeaseUntil, ["attempts"] = f.Attempts, ["run_id"] = f.RunId,
-        ["header"] = f.Header,
+        ["header"] = f.Header, ["mode"] = f.Mode,
     }, r => new FileRecord(
         r.Text("tenant"), r.Text("file_id"), r.Text("dataset"), r.Text("name"), r.Text("path"), r.Text("status"), r.Get<long>("bytes"),
         r.Get<DateTimeOffset>("received_at"), r.Get<long?>("rows_read"), r.Get<long?>("rows_loaded"), r.Get<long?>("rows_quarantined"),
         r.Get<long?>("rows_skipped"), r.Get<DateTimeOffset?>("started_at"), r.Get<DateTimeOffset?>("finished_at"), r.Get<string>("error"),
         r.Get<string>("owner"), r.Get<DateTimeOffset?>("lease_until"), r.Get<int>("attempts"), r.Get<string>("run_id"),
-        r.Get<string>("header")));
+        r.Get<string>("header"), r.Get<string>("mode") ?? LoadMode.Append));
 
     public static string NewId() => Guid.CreateVersion7().ToString("N");
 

@@ -92,6 +92,16 @@ public sealed class CassandraCoredms : ICoredms, IAsyncDisposable, IDisposable
         return Translate("dropping keyspace " + keyspace, async () => await (await SessionAsync()).QueryAsync($"DROP KEYSPACE IF EXISTS {keyspace}", ct: ct));
     }
 
+    public Task DropTableAsync(string keyspace, string table, CancellationToken ct = default)
+    {
+        if (!KeyspaceNames.IsValidIdentifier(keyspace) || !KeyspaceNames.IsValidIdentifier(table))
+        {
+            throw new CoredmsException($"'{keyspace}.{table}' is not a valid table name.");
+        }
+
+        return Translate($"dropping table {keyspace}.{table}", async () => await (await SessionAsync()).QueryAsync($"DROP TABLE IF EXISTS {keyspace}.{table}", ct: ct));
+    }
+
     public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) => Translate($"table {table.Keyspace}.{table.Name}", async () =>
     {
         var session = await SessionAsync();

@@ -161,6 +161,23 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
         }
     }
 
+    public async Task DropTableAsync(string keyspace, string table, CancellationToken ct = default)
+    {
+        if (!KeyspaceNames.IsValidIdentifier(table))
+        {
+            throw new CoredmsException($"'{table}' is not a valid table name.");
+        }
+
+        if (File.Exists(PathOf(keyspace)))
+        {
+            await OnEveryShardAsync(keyspace, ks =>
+            {
+                ks.DropTable(table);
+                return true;
+            }, ct);
+        }
+    }
+
     public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) =>
         OnEveryShardAsync(table.Keyspace, ks =>
         {

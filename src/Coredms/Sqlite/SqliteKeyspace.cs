@@ -86,6 +86,26 @@ internal sealed class SqliteKeyspace : IDisposable
         }
     }
 
+    /// <summary>Drops the table and its definition, and forgets the statements prepared for it.</summary>
+    public void DropTable(string table)
+    {
+        if (!_tables.ContainsKey(table))
+        {
+            return;
+        }
+
+        Connection.Forget(SqliteSql.Quote(table));
+        Connection.InWriteTransaction(() =>
+        {
+            Connection.Execute($"DROP TABLE IF EXISTS {SqliteSql.Quote(table)}");
+            var delete = Connection.Prepare($"DELETE FROM {SqliteSql.TablesTable} WHERE name = ?1");
+            delete.BindText(1, table);
+            delete.Run();
+            return true;
+        });
+        _tables.Remove(table);
+    }
+
     private void Save(string table, StoredTable definition)
     {
         var upsert = Connection.Prepare($"INSERT OR REPLACE INTO {SqliteSql.TablesTable} (name, definition) VALUES (?1, ?2)");

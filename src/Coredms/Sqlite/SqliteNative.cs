@@ -82,6 +82,16 @@ internal sealed class SqliteConnection : IDisposable
 
     public int Changes => raw.sqlite3_changes(_db);
 
+    /// <summary>Finalizes and drops the cached statements whose text mentions <paramref name="quotedName"/> (a table about to be dropped).</summary>
+    public void Forget(string quotedName)
+    {
+        foreach (var (sql, statement) in _statements.Where(s => s.Key.Contains(quotedName, StringComparison.Ordinal)).ToList())
+        {
+            statement.Close();
+            _statements.Remove(sql);
+        }
+    }
+
     /// <summary>Statements prepared and kept so far (tests check that no call makes a new one each time).</summary>
     internal int CachedStatements => _statements.Count;
 

@@ -49,7 +49,7 @@ public sealed class QuarantineReplay(ICoredms coredms, FileIngestion ingestion, 
         // Every row judged on its own, whatever the dataset's on_error.
         var document = JsonNode.Parse(dataset.Document.GetRawText())!.AsObject();
         document["on_error"] = "continue";
-        var continuing = Dataset.From(dataset.Tenant, dataset.Name, System.Text.Json.JsonSerializer.SerializeToElement(document));
+        var continuing = Dataset.From(dataset.Tenant, dataset.Name, System.Text.Json.JsonSerializer.SerializeToElement(document), dataset.TableName);
 
         var sources = new List<ReplayedSource>();
         foreach (var group in rows.GroupBy(r => r.FileId))

@@ -15,11 +15,13 @@ namespace Ingestion.Pipeline;
 /// and exact counts.
 /// </summary>
 public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, StagingArea staging, ICoredms coredms, FileIngestion ingestion, QuotaPolicy quotas,
-    DataClock clock, ILogger<StagedFileIngestor> logger)
+    DatasetCatalog datasets, DatasetReplace replace, DataClock clock, ILogger<StagedFileIngestor> logger)
 {
     /// <summary>
     /// Ingests a claimed file (from <paramref name="content"/> when a tenant's app rewrote it, else from its staged
-    /// copy) into <paramref name="sink"/> (coredms when null) and records the outcome.
+    /// copy) into <paramref name="sink"/> (coredms when null) and records the outcome. A file in replace mode goes through
+    /// <see cref="DatasetReplace"/>; a file appended while a replace switched the dataset's table is written again to the
+    /// new table, so that it comes after the replace rather than vanishing with the old table.
     /// </summary>
     public async Task<FileRecord> IngestClaimedAsync(FileRecord claimed, Dataset dataset, TimeSpan? ttl, string? content, IRowSink? sink, CancellationToken ct)
     {
@@ -32,9 +34,28 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
         IngestionResult result;
         try
         {
-            result = await ingestion.RunAsync(dataset, claimed.FileId,
+            Task<IngestionResult> RunAsync(Dataset into) => ingestion.RunAsync(into, claimed.FileId,
                 () => new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
                 sink ?? new CoredmsSink(coredms, ttl), read => Interlocked.Exchange(ref rowsRead, read), ct: ct);
+
+            // The dataset as registered now: a replace may have moved it to another table since the scan that found the file.
+            dataset = await datasets.GetAsync(claimed.Tenant, dataset.Name, ct) ?? dataset;
+            if (claimed.Mode == LoadMode.Replace && sink is null)
+            {
+                var (replacement, refusal) = await replace.BeginAsync(dataset, ct);
+                result = replacement is null ? IngestionResult.Failed(refusal!)
+                    : await replace.FinishAsync(replacement, claimed.FileId, await RunAsync(replacement.Target), ct);
+            }
+            else
+            {
+                result = await RunAsync(dataset);
+                while (sink is null && result.Status != FileStatus.Failed && await datasets.GetAsync(claimed.Tenant, dataset.Name, ct) is { } now
+                    && now.TableName != dataset.TableName && now.Document.GetRawText() == dataset.Document.GetRawText())
+                {
+                    dataset = now;
+                    result = await RunAsync(dataset);
+                }
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

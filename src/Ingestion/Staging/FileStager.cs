@@ -19,12 +19,12 @@ public sealed class FileStager(FileCatalog files, StagingArea staging, QuotaPoli
     /// Stages an upload received whole at <paramref name="received"/> (under <c>.incoming/</c>). Its bytes are already
     /// reserved by the upload. When the rename fails the record is taken back and the file removed.
     /// </summary>
-    public async Task<FileRecord> StageUploadAsync(Dataset dataset, string fileId, string name, string received, long bytes)
+    public async Task<FileRecord> StageUploadAsync(Dataset dataset, string fileId, string name, string received, long bytes, string mode = LoadMode.Append)
     {
         var tenant = dataset.Tenant;
         var folder = staging.In(tenant, dataset.Name);
         var final = Path.Combine(folder, $"{fileId}__{name}");
-        var record = new FileRecord(tenant, fileId, dataset.Name, name, staging.Relative(tenant, final), FileStatus.Staged, bytes, clock.GetUtcNow());
+        var record = new FileRecord(tenant, fileId, dataset.Name, name, staging.Relative(tenant, final), FileStatus.Staged, bytes, clock.GetUtcNow(), Mode: mode);
         try
         {
             await files.SaveAsync(record, CancellationToken.None);

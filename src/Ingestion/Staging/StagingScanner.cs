@@ -81,7 +81,8 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
                 .Select(f => new WaitingFile(f, ofMode[f.Dataset])));
         }
 
-        return waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing)
+        // A file that replaces its dataset's rows is a batch ingestion: the stream side of a dataset of both modes leaves it.
+        return waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing && (mode == IngestionMode.Batch || w.Record.Mode != LoadMode.Replace))
             .OrderBy(w => w.Record.FileId, StringComparer.Ordinal).ToList();
     }
 

@@ -11,13 +11,13 @@ using Platform.Api.Problems;
 
 namespace Platform.Api.Files;
 
-public sealed record UploadResponse(string FileId, string Dataset, string Name, string Status, long Bytes);
+public sealed record UploadResponse(string FileId, string Dataset, string Name, string Status, long Bytes, string Mode);
 
 public sealed record FileView(
-    string FileId, string Dataset, string Name, string Status, long Bytes, long? RowsRead, long? RowsLoaded, long? RowsQuarantined,
+    string FileId, string Dataset, string Name, string Mode, string Status, long Bytes, long? RowsRead, long? RowsLoaded, long? RowsQuarantined,
     long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error)
 {
-    public static FileView From(FileRecord f) => new(f.FileId, f.Dataset, f.Name, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
+    public static FileView From(FileRecord f) => new(f.FileId, f.Dataset, f.Name, f.Mode, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
         f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error);
 }
 
@@ -28,19 +28,22 @@ public sealed record FileForm(IFormFile File);
 
 public static class FileEndpoints
 {
+    private static readonly (string, string) Mode = ("mode", "append (default): the file's rows are added to the dataset's; replace: once the file is " +
+        "loaded its rows become the dataset's, all at once for readers (batch datasets; a file that fails leaves the old rows).");
+
     public static void MapFiles(this IEndpointRouteBuilder app)
     {
         var tenant = app.MapGroup("/tenants/{tenant}").ForTenant().WithTags("Files");
         tenant.MapPost("/datasets/{name}/files", Upload).DisableAntiforgery()
             .WithSummary("Upload a file (multipart field 'file'); it is staged for the dataset's next ingestion.")
-            .Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
+            .Query(Mode).Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
         tenant.MapGet("/files", List).WithSummary("The tenant's files with status and counts, newest first.");
         tenant.MapGet("/files/{file_id}", Get);
 
         var seed = app.MapGroup("").ForTenant().WithTags("Seed-compatible");
         seed.MapPost("/upload-file/{tenant_id}", UploadToDefault).DisableAntiforgery()
             .WithSummary("Upload to the tenant's only (or default) dataset.")
-            .Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
+            .Query(Mode).Body<FileForm>("multipart/form-data").Problems(409, 413, 415, 429, 507).LogsRefusals(IngestionEvents.UploadRefused);
         seed.MapGet("/tenant/{tenant_id}", List).WithSummary("The tenant's files (same as /tenants/{tenant}/files).");
     }
 
@@ -76,6 +79,18 @@ public static class FileEndpoints
     private static async Task<Results<Accepted<UploadResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpRequest request, Dataset dataset, UploadReceiver receiver, FileStager stager, QuotaPolicy quotas, ILogger logger, CancellationToken ct)
     {
+        var mode = request.Query["mode"].FirstOrDefault() ?? LoadMode.Append;
+        if (mode is not (LoadMode.Append or LoadMode.Replace))
+        {
+            return Problem.Validation("upload", [new FieldError("mode", "one-of", $"'{mode}' is not a mode: use append or replace.")]);
+        }
+
+        if (mode == LoadMode.Replace && !dataset.Mode.HasFlag(IngestionMode.Batch))
+        {
+            return Problem.Validation("upload", [new FieldError("mode", "batch-dataset",
+                $"Dataset '{dataset.Name}' is ingested as a stream; replace takes a batch dataset (ingestion_mode batch or both).")]);
+        }
+
         var expected = Math.Min(request.ContentLength ?? dataset.MaxFileBytes, dataset.MaxFileBytes + (64 * 1024));
         var (reservation, refusal) = await quotas.ReserveUploadAsync(dataset.Tenant, expected, ct);
         if (refusal is not null)
@@ -92,11 +107,11 @@ public static class FileEndpoints
                 return problem!;
             }
 
-            var staged = await stager.StageUploadAsync(dataset, received.FileId, received.Name, received.TempPath, received.Bytes);
+            var staged = await stager.StageUploadAsync(dataset, received.FileId, received.Name, received.TempPath, received.Bytes, mode);
             await quotas.SettleUploadAsync(reservation!, staged.Bytes);
             settled = true;
             return TypedResults.Accepted($"/tenants/{staged.Tenant}/files/{staged.FileId}",
-                new UploadResponse(staged.FileId, staged.Dataset, staged.Name, staged.Status, staged.Bytes));
+                new UploadResponse(staged.FileId, staged.Dataset, staged.Name, staged.Status, staged.Bytes, staged.Mode));
         }
         finally
         {

@@ -32,7 +32,7 @@ public static class RowEndpoints
         var group = app.MapGroup("/tenants/{tenant}/datasets/{name}").ForTenant().WithTags("Rows");
         group.MapGet("/rows", ReadRows)
             .WithSummary("Rows, by primary key (?field=value for leading key fields) and paged (?limit=, ?paging_state=).")
-            .Query(("*", "Leading primary key fields and their values, e.g. sensor_id=7."), Limit, PagingState);
+            .Query(("*", "Leading primary key fields and their values, e.g. sensor_id=7."), Limit, PagingState).Problems(409);
         group.MapGet("/quarantine", ReadQuarantine).WithSummary("Quarantined rows with file, line, column, rule, reason and the raw line (?file_id=, ?limit=, ?paging_state=).")
             .Query(("file_id", "Only this file's rows."), Limit, PagingState);
     }
@@ -52,14 +52,53 @@ public static class RowEndpoints
             return keyProblem;
         }
 
+        // A paging state names the table it pages through: after a replace switched the dataset's table, the next page
+        // would mix the old rows with the new, so the reader is told to start again.
+        string? state = null;
+        if (request.Query["paging_state"].FirstOrDefault() is { } given)
+        {
+            var dot = given.IndexOf('.', StringComparison.Ordinal);
+            if (dot < 1)
+            {
+                return ForeignPagingState();
+            }
+
+            if (given[..dot] != dataset!.TableName)
+            {
+                return Problem.Of(StatusCodes.Status409Conflict, "dataset-replaced", "The dataset was replaced",
+                    $"Dataset '{name}' was replaced since this paging state was issued; read it again from the first page.");
+            }
+
+            state = given[(dot + 1)..];
+        }
+
         try
         {
-            var page = await coredms.SelectAsync(dataset!.Table, new SelectQuery(prefix!, limit, request.Query["paging_state"].FirstOrDefault()), ct);
-            return TypedResults.Ok(new RowList(page.Rows.Select(r => RowRenderer.Render(dataset, r)).ToList(), page.PagingState));
+            try
+            {
+                return await PageAsync(dataset!);
+            }
+            catch (CoredmsException e) when (e is not PagingStateException && state is null)
+            {
+                // A replace may have dropped the table under the read, once the dataset was switched to its new one.
+                if (await datasets.GetAsync(tenant.Id, name, ct) is not { } now || now.TableName == dataset!.TableName)
+                {
+                    throw;
+                }
+
+                return await PageAsync(now);
+            }
         }
         catch (PagingStateException)
         {
             return ForeignPagingState();
+        }
+
+        async Task<Ok<RowList>> PageAsync(Dataset from)
+        {
+            var page = await coredms.SelectAsync(from.Table, new SelectQuery(prefix!, limit, state), ct);
+            return TypedResults.Ok(new RowList(page.Rows.Select(r => RowRenderer.Render(from, r)).ToList(),
+                page.PagingState is null ? null : from.TableName + "." + page.PagingState));
         }
     }
 

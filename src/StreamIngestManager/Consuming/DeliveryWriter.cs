@@ -36,37 +36,51 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
             }
 
             var ttl = (await agreements.GetAsync(tenant, ct))?.Retention;
-            var rows = new RowBatch(dataset.Table, count);
-            var quarantine = new RowBatch(dataset.Quarantine, 4);
-            var sink = new RowBatchSink(dataset) { Rows = rows };
-            foreach (var delivery in group)
+            await WriteAsync(dataset, group, count, ttl, ct);
+
+            // Written to a table a replace has just switched away from (and drops): written again to the dataset's new
+            // table, so that these records come after the replace instead of vanishing with the old rows.
+            while (await datasets.GetAsync(tenant, name, ct) is { } now && now.TableName != dataset.TableName
+                && now.Document.GetRawText() == dataset.Document.GetRawText())
             {
-                var (decoder, problem) = await DecoderAsync(delivery.SchemaFingerprint, dataset, ct);
-                foreach (var record in delivery.Records)
+                dataset = now;
+                await WriteAsync(dataset, group, count, ttl, ct);
+            }
+        }
+    }
+
+    private async Task WriteAsync(Dataset dataset, IEnumerable<StreamDelivery> group, int count, TimeSpan? ttl, CancellationToken ct)
+    {
+        var rows = new RowBatch(dataset.Table, count);
+        var quarantine = new RowBatch(dataset.Quarantine, 4);
+        var sink = new RowBatchSink(dataset) { Rows = rows };
+        foreach (var delivery in group)
+        {
+            var (decoder, problem) = await DecoderAsync(delivery.SchemaFingerprint, dataset, ct);
+            foreach (var record in delivery.Records)
+            {
+                if (decoder is null)
                 {
-                    if (decoder is null)
-                    {
-                        QuarantineRecord(quarantine, dataset, record, "schema", problem!);
-                    }
-                    else if (Decode(decoder, sink, record) is { } poison)
-                    {
-                        rows.DiscardRow();
-                        QuarantineRecord(quarantine, dataset, record, "poison", poison);
-                    }
-                    else
-                    {
-                        rows.EndRow();
-                    }
+                    QuarantineRecord(quarantine, dataset, record, "schema", problem!);
+                }
+                else if (Decode(decoder, sink, record) is { } poison)
+                {
+                    rows.DiscardRow();
+                    QuarantineRecord(quarantine, dataset, record, "poison", poison);
+                }
+                else
+                {
+                    rows.EndRow();
                 }
             }
+        }
 
-            await IngestionMetrics.TimeWriteAsync(rows.Table.Keyspace, "stream", () => coredms.UpsertAsync(rows, ttl, ct));
-            if (quarantine.Count > 0)
-            {
-                await coredms.UpsertAsync(quarantine, ttl, ct);
-                logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} streamed records could not be read",
-                    tenant, name, quarantine.Count);
-            }
+        await IngestionMetrics.TimeWriteAsync(rows.Table.Keyspace, "stream", () => coredms.UpsertAsync(rows, ttl, ct));
+        if (quarantine.Count > 0)
+        {
+            await coredms.UpsertAsync(quarantine, ttl, ct);
+            logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} streamed records could not be read",
+                dataset.Tenant, dataset.Name, quarantine.Count);
         }
     }
 

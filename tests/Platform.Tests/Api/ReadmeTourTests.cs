@@ -53,14 +53,14 @@ public sealed partial class ReadmeTourTests
         Assert.Contains("\"accepted\": 1", output);
         Assert.Contains("\"rejected\": 1", output);
         Assert.Contains("\"speed_kmh\": 52.5", output);
-        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", output);
+        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"mode\": \"append\",\\s*\"status\": \"partially_loaded\"", output);
         Assert.Contains("\"rule\": \"kubernetes_cpu_quantity\"", output[output.IndexOf("--- refusals", StringComparison.Ordinal)..]);
 
         // The second run, on the same platform, does it all again.
         var again = output[output.IndexOf("--- again", StringComparison.Ordinal)..output.IndexOf("--- refusals", StringComparison.Ordinal)];
         Assert.Contains("\"status\": \"partially_succeeded\"", again);
         Assert.Contains("\"accepted\": 1", again);
-        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"status\": \"partially_loaded\"", again);
+        Assert.Matches("\"dataset\": \"live_speed\",\\s*\"name\": \"readings.csv\",\\s*\"mode\": \"append\",\\s*\"status\": \"partially_loaded\"", again);
 
         // The CLI's part, both times: the run's summary with its reasons, and exit 3 for a partial load.
         foreach (var (from, to) in new[] { ("--- cli", "--- cli again"), ("--- cli again", "--- refusals") })

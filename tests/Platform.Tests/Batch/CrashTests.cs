@@ -90,11 +90,71 @@ public sealed class CrashTests
         }
     }
 
+    [Fact]
+    public async Task KillingThePlatformMidReplaceKeepsTheOldRowsUntilTheFileIsLoadedAgainWhole()
+    {
+        var home = Directory.CreateTempSubdirectory("mysimbdp-crash-").FullName;
+        try
+        {
+            var file = BuildFile(home);
+            string fileId;
+            // Claims renewed every ~170 ms, each renewal recording the rows read so far: the sign the new table is filling.
+            await using (var first = await ChildHost.StartAsync(home, new Dictionary<string, string> { ["Claims__LeaseSeconds"] = "1" }))
+            {
+                using var admin = await first.AdminAsync();
+                Assert.True((await admin.PostAsync("/tenants", Repo.Body(new System.Text.Json.Nodes.JsonObject { ["id"] = "crash" }))).IsSuccessStatusCode);
+                await admin.RegisterAsync("crash", Flows.DatasetA(), Flows.AgreementWithoutApp());
+                await admin.UploadAsync("crash", "speed_tracking", "readings.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
+                await admin.IngestAndWaitAsync("crash", "speed_tracking");
+                var old = (await admin.AllRowsAsync("crash", "speed_tracking")).Count;
+                await using (var content = File.OpenRead(file))
+                {
+                    var upload = await admin.PostAsync("/tenants/crash/datasets/speed_tracking/files?mode=replace", new MultipartFormDataContent { { new StreamContent(content), "file", "big.csv" } });
+                    fileId = (await upload.ReadJsonAsync()).GetProperty("file_id").GetString()!;
+                }
+
+                // While the new table fills, readers still get exactly the old rows.
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, (await admin.PostAsync("/tenants/crash/datasets/speed_tracking/ingest", null)).StatusCode);
+                await Eventually.UntilAsync(async () =>
+                    {
+                        var f = await admin.FileAsync("crash", fileId);
+                        Assert.True(f.GetProperty("status").GetString() is "staged" or "processing", $"the file is {f} before the kill: the file is too small to catch it midway");
+                        Assert.Equal(old, (await admin.AllRowsAsync("crash", "speed_tracking")).Count);
+                        return f.TryGetProperty("rows_read", out var read) && read.ValueKind == JsonValueKind.Number && read.GetInt64() > 0;
+                    },
+                    "the replace was never seen in progress", every: TimeSpan.FromMilliseconds(10));
+                first.Kill();
+            }
+
+            await using (var second = await ChildHost.StartAsync(home))
+            {
+                using var admin = await second.AdminAsync();
+                await Eventually.UntilAsync(
+                    async () => JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/runs")).RootElement.GetProperty("runs").EnumerateArray()
+                        .Select(r => (r.GetProperty("trigger").GetString(), r.GetProperty("status").GetString())).ToList(),
+                    seen => seen.Any(r => r.Item1 == "recovery" && r.Item2 is "succeeded" or "partially_succeeded" or "failed"),
+                    seen => "the recovery run did not finish: " + string.Join(", ", seen));
+                var after = await admin.FileAsync("crash", fileId);
+                Assert.Equal(("replace", "partially_loaded"), (after.GetProperty("mode").GetString(), after.GetProperty("status").GetString()));
+                Assert.Equal(Rows - (Rows / BadEvery), after.GetProperty("rows_loaded").GetInt64());
+            }
+
+            // The new generation holds the file's rows, each once; the table it replaced is gone.
+            var (keys, _) = await CountAsync(Path.Combine(home, "coredms"), "speedreading_r1");
+            Assert.Equal(Rows - (Rows / BadEvery), keys);
+            await Assert.ThrowsAnyAsync<CoredmsException>(() => CountAsync(Path.Combine(home, "coredms"), "speedreading"));
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     /// <summary>Counts the rows in the tenant's table and quarantine straight from the SQLite files, after the platform stopped.</summary>
-    private static async Task<(long Rows, long Quarantined)> CountAsync(string coredmsDirectory)
+    private static async Task<(long Rows, long Quarantined)> CountAsync(string coredmsDirectory, string? table = null)
     {
         using var db = new SqliteCoredms(Options.Create(new SqliteOptions { DataDirectory = coredmsDirectory }), DataClock.Real);
-        var dataset = Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement);
+        var dataset = Catalog.Datasets.Dataset.From("crash", "speed_tracking", JsonDocument.Parse(Flows.DatasetA().ToJsonString()).RootElement, table);
         async Task<long> Count(TableSchema table)
         {
             long count = 0;

@@ -186,6 +186,12 @@ public sealed class CliTests : IAsyncLifetime
         Succeeds(replay);
         Assert.Equal(0, replay.Json.GetProperty("replayed").GetInt64());
 
+        // The file again, replacing the rows: the deleted ones are back, and the file says how it was loaded.
+        var replacing = await RunAsync("upload", readings, "-d", "readings", "--replace", "--json");
+        Assert.Equal("replace", replacing.Json.GetProperty("files")[0].GetProperty("mode").GetString());
+        Assert.Equal(ExitCodes.Succeeded, (await RunAsync("ingest", "-d", "readings", "--wait")).ExitCode);
+        Assert.Equal(10, (await RunAsync("rows", "-d", "readings", "--json", "--limit", "100")).Json.GetProperty("rows").GetArrayLength());
+
         Assert.Equal(ExitCodes.Usage, (await RunAsync("truncate", "-d", "readings")).ExitCode);
         Succeeds(await RunAsync("truncate", "-d", "readings", "--yes"));
         Assert.Equal(0, (await RunAsync("rows", "-d", "readings", "--json")).Json.GetProperty("rows").GetArrayLength());

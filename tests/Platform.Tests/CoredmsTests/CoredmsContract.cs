@@ -220,6 +220,26 @@ public abstract class CoredmsContract : IAsyncLifetime
     }
 
     [ContractFact]
+    public async Task ADroppedTableIsGoneWithItsRowsAndTheKeyspacesOtherTablesStay()
+    {
+        var other = new TableSchema(Keyspace, "others", Readings.Columns, Readings.PartitionKey, Readings.ClusteringKey);
+        await Db.EnsureTableAsync(Readings);
+        await Db.EnsureTableAsync(other);
+        await Db.UpsertAsync(Rows(Readings, [1, 1L, 1.0, null], [2, 1L, 1.0, null]), null);
+        await Db.UpsertAsync(Rows(other, [1, 1L, 1.0, null]), null);
+
+        await Db.DropTableAsync(Keyspace, other.Name);
+        await Db.DropTableAsync(Keyspace, other.Name);
+        await Assert.ThrowsAnyAsync<CoredmsException>(() => Db.SelectAsync(other, SelectQuery.All()));
+        Assert.Equal(2, (await AllAsync(Readings)).Count);
+
+        // The name is free again, even for another key.
+        var again = new TableSchema(Keyspace, "others", Readings.Columns, ["reading"], []);
+        await Db.EnsureTableAsync(again);
+        Assert.Empty(await AllAsync(again));
+    }
+
+    [ContractFact]
     public async Task EveryColumnTypeRoundTrips()
     {
         var table = new TableSchema(Keyspace, "types",
