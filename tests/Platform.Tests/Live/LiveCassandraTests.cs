@@ -37,5 +37,11 @@ public sealed class LiveCassandraTests : CoredmsContract
     public Task SchemaChangesAreAcceptedAndRefusedAsOnSqlite() => Api.SchemaEvolutionTests.LevelsAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)));
 
     [LiveFact(Variable)]
+    public Task AReplaceIsSeenWholeOrNotAtAll() => Api.ReplaceTests.ReadersAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)), "replacing_live");
+
+    [LiveFact(Variable)]
+    public Task AFailedReplaceKeepsTheOldRows() => Api.ReplaceTests.FailuresAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)), "replacing2_live");
+
+    [LiveFact(Variable)]
     public Task RowsOfAnOldSchemaVersionReadAsTheCurrentOne() => Api.SchemaEvolutionTests.VersionsAsync(CassandraPlatformTests.Settings(LiveFactAttribute.Value(Variable)));
 }
