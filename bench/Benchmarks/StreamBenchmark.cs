@@ -336,6 +336,8 @@ internal static class StreamBenchmark
 
         public Task DropKeyspaceAsync(string keyspace, CancellationToken ct = default) => inner.DropKeyspaceAsync(keyspace, ct);
 
+        public Task DropTableAsync(string keyspace, string table, CancellationToken ct = default) => inner.DropTableAsync(keyspace, table, ct);
+
         public Task EnsureTableAsync(TableSchema table, CancellationToken ct = default) => inner.EnsureTableAsync(table, ct);
 
         public Task<bool> InsertIfAbsentAsync(RowBatch row, TimeSpan? ttl, CancellationToken ct = default) => inner.InsertIfAbsentAsync(row, ttl, ct);
