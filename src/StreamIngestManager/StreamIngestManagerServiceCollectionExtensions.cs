@@ -59,6 +59,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
         services.TryAddSingleton<DeliveryWriter>();
         services.TryAddSingleton<StreamTenants>();
         services.TryAddSingleton<Tenants.FileSlots>();
+        services.TryAddSingleton(_ => new Ingestion.Pipeline.BulkLane(Environment.ProcessorCount));
         services.AddHostedService(sp => sp.GetRequiredService<StreamTenants>());
         return services;
     }

@@ -14,6 +14,12 @@ public sealed class StreamOptions
     /// <summary>Files ingested at once by this process, all tenants together: a tenant alone may use them all, several share them (<c>FileSlots</c>).</summary>
     public int FilesInParallel { get; set; } = 2;
 
+    /// <summary>
+    /// Streamed files of at least this many MiB are read on the bulk lane (<c>BulkLane</c>: threads at a lower operating
+    /// system priority), so that a flood of large files leaves the cores to small ones first. 0 reads every file there.
+    /// </summary>
+    public double BulkFileMb { get; set; } = 1;
+
     /// <summary>The largest events request accepted, in MiB.</summary>
     public int MaxEventsRequestMb { get; set; } = 16;
 

@@ -201,12 +201,13 @@ internal sealed class SqliteCoredms : ICoredms, IDisposable
             return;
         }
 
+        // On the caller's scheduler: a write made on a lower-priority lane stays there.
         var parts = SqliteRows.SplitByShard(rows, SqliteRows.AllRows(rows), shards.Length);
-        await Task.WhenAll(parts.Select((part, s) => part.Length == 0 ? Task.CompletedTask : Task.Run(() =>
+        await Task.WhenAll(parts.Select((part, s) => part.Length == 0 ? Task.CompletedTask : Task.Factory.StartNew(() =>
         {
             SqliteRows.SortByKey(rows, part);
             return OnShardAsync(shards[s], ks => Write(ks, rows, part, expires), ct);
-        }, ct)));
+        }, ct, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current).Unwrap()));
     }
 
     /// <summary>Inserts the rows at <paramref name="order"/>, many per statement: with random keys this is what makes bulk loads fast.</summary>

@@ -99,10 +99,17 @@ public sealed class FileIngestion(DataClock clock)
     {
         var buffer = new BatchBuffer(dataset, fileId, clock.GetUtcNow());
         var quality = new QualityChecker(dataset, clock);
+        var bulk = BulkLane.IsCurrent;
         var producer = Task.Factory.StartNew(() =>
         {
             try
             {
+                // Its own thread, so that it may block on the buffer; at the lane's priority when the file is bulk work.
+                if (bulk)
+                {
+                    BulkLane.LowerCurrentThread();
+                }
+
                 using var content = open();
                 var outcome = dataset.FileType == FileType.Avro ? new AvroRows(dataset, quality).Produce(content, buffer, keepGoing, progress)
                     : new CsvRows(dataset, Converters(dataset), quality).Produce(content, buffer, keepGoing, progress);

@@ -20,7 +20,7 @@ namespace StreamIngestManager.Tenants;
 /// for files whose claim a stopped process abandoned.
 /// </summary>
 internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileClaims claims, StagedFileIngestor ingestor, QuotaPolicy quotas,
-    StreamPublisher publisher, StagingArea staging, FileSlots slots, IOptions<StreamOptions> options, ILogger<FileStreamer> logger) : IDisposable
+    StreamPublisher publisher, StagingArea staging, FileSlots slots, BulkLane bulk, IOptions<StreamOptions> options, ILogger<FileStreamer> logger) : IDisposable
 {
     private static readonly TimeSpan ClaimSweep = TimeSpan.FromSeconds(30);
 
@@ -158,7 +158,8 @@ internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileCl
         {
             if (await claims.TryClaimAsync(file.Record, "stream", ct) is { } claimed)
             {
-                await ingestor.IngestClaimedAsync(claimed, file.Dataset, retention, null, publisher.SinkFor(file.Dataset, retention, claimed.FileId), ct);
+                Task Ingest() => ingestor.IngestClaimedAsync(claimed, file.Dataset, retention, null, publisher.SinkFor(file.Dataset, retention, claimed.FileId), ct);
+                await (claimed.Bytes >= options.Value.BulkFileMb * 1024 * 1024 ? bulk.RunAsync(Ingest) : Ingest());
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
