@@ -87,6 +87,7 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         {
             dataset = dataset.OnTable((previous is not null && previous.BaseTableName == dataset.BaseTableName ? previous : sameRecord).TableName);
         }
+
         foreach (var other in others.Where(d => d.Name != name))
         {
             if (other.Keyspace == dataset.Keyspace && other.TableName == dataset.TableName

@@ -30,8 +30,12 @@ public sealed class BulkLane : TaskScheduler, IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="work"/> on the lane and completes with it.</summary>
-    public Task RunAsync(Func<Task> work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap();
+    /// <summary>
+    /// Runs <paramref name="work"/> on the lane and completes with it. The caller goes on in the shared pool, not on the
+    /// lane thread that finished the work (which would keep the caller at the lane's priority).
+    /// </summary>
+    public async Task RunAsync(Func<Task> work) =>
+        await Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, this).Unwrap().ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     public override int MaximumConcurrencyLevel => _threads.Length;
 
