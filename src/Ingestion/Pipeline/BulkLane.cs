@@ -4,9 +4,9 @@ using System.Runtime.InteropServices;
 namespace Ingestion.Pipeline;
 
 /// <summary>
-/// Where large streamed files are read: threads of their own that the operating system runs at a lower priority
-/// (Linux nice 10), so that while a tenant floods the platform with large files, a tenant's small file (the kind whose
-/// latency matters) gets the cores first, and the flood takes whatever they leave. With nothing else to run the flood
+/// Where large streamed files are read and large micro-batches written: threads of their own that the operating system
+/// runs at a lower priority (Linux nice 10), so that while a tenant floods the platform with large files, a tenant's
+/// small file (the kind whose latency matters) gets the cores first, and the flood takes whatever they leave. With nothing else to run the flood
 /// goes at full speed. Work is queued to the lane as a <see cref="TaskScheduler"/>: the file's await continuations come
 /// back to it, and a file's parsing thread lowers itself when started from it (<see cref="LowerCurrentThread"/>).
 /// Elsewhere than Linux the threads keep the normal priority. Measured by <c>bench stream --noisy-neighbour</c>.
