@@ -62,7 +62,17 @@ public sealed class ClusterModeTests
 
             // Batch: the API stages the upload and records the run; the batch manager process claims and runs it.
             await admin.UploadAsync("three", "speed_tracking", "messy.csv", MessyFile.Build());
-            var run = await admin.IngestAndWaitAsync("three", "speed_tracking", TimeSpan.FromSeconds(90));
+            System.Text.Json.JsonElement run;
+            try
+            {
+                run = await admin.IngestAndWaitAsync("three", "speed_tracking", TimeSpan.FromSeconds(90));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // What the managers said is the only clue when the batch manager never took the run.
+                throw new Xunit.Sdk.XunitException($"{e.Message}\nmanagers exited: {string.Join(", ", managers.Select(m => m.HasExited))}\n{output}");
+            }
+
             Assert.Equal("partially_succeeded", run.GetProperty("status").GetString());
             Assert.Equal(MessyFile.AsIs.DistinctRows, (await admin.AllRowsAsync("three", "speed_tracking")).Count);
 
