@@ -165,6 +165,15 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     }
 
     /// <summary>
+    /// The dataset as registered now when a replace has switched it away from <paramref name="written"/>'s table and
+    /// changed nothing else (what <see cref="SwitchTableAsync"/> does): rows just written to the old table belong on the
+    /// new one. Null when the dataset is still on that table, or was registered again or deleted.
+    /// </summary>
+    public async Task<Dataset?> SwitchedAwayAsync(Dataset written, CancellationToken ct) =>
+        await GetAsync(written.Tenant, written.Name, ct) is { } now && now.TableName != written.TableName
+            && now.Document.GetRawText() == written.Document.GetRawText() ? now : null;
+
+    /// <summary>
     /// Makes <paramref name="table"/> the dataset's table if the dataset is still registered as <paramref name="current"/>
     /// (same document, same table): the step that makes a replace visible to every reader at once. False when the
     /// dataset changed meanwhile (registered again, replaced, deleted).

@@ -49,8 +49,7 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
             else
             {
                 result = await RunAsync(dataset);
-                while (sink is null && result.Status != FileStatus.Failed && await datasets.GetAsync(claimed.Tenant, dataset.Name, ct) is { } now
-                    && now.TableName != dataset.TableName && now.Document.GetRawText() == dataset.Document.GetRawText())
+                while (sink is null && result.Status != FileStatus.Failed && await datasets.SwitchedAwayAsync(dataset, ct) is { } now)
                 {
                     dataset = now;
                     result = await RunAsync(dataset);

@@ -40,8 +40,7 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
 
             // Written to a table a replace has just switched away from (and drops): written again to the dataset's new
             // table, so that these records come after the replace instead of vanishing with the old rows.
-            while (await datasets.GetAsync(tenant, name, ct) is { } now && now.TableName != dataset.TableName
-                && now.Document.GetRawText() == dataset.Document.GetRawText())
+            while (await datasets.SwitchedAwayAsync(dataset, ct) is { } now)
             {
                 dataset = now;
                 await WriteAsync(dataset, group, count, ttl, ct);
