@@ -24,7 +24,9 @@ public sealed class AdminPageTests
 
         await using var browser = await HeadlessChromium.StartAsync();
         await browser.NavigateAsync(new Uri(host.BaseAddress, "/admin"));
-        await browser.WaitForAsync("document.getElementById('secret')", "the sign-in form");
+        // The form is parsed before the script at the end of the page binds it: a click in between submits
+        // the form natively and reloads the page, so wait until the whole page has loaded.
+        await browser.WaitForAsync("document.readyState === 'complete' && document.getElementById('secret') !== null", "the sign-in form, its script bound");
 
         await browser.EvaluateAsync("document.getElementById('secret').value = 'wrong'; document.getElementById('signin-button').click()");
         await browser.WaitForAsync("document.getElementById('signin-error').textContent.includes('not the admin secret')", "a refused sign-in");
