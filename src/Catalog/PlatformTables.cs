@@ -25,6 +25,8 @@ public static class PlatformTables
         new Column("fingerprint", DataType.BigInt),
         new Column("created_at", DataType.Timestamp),
         new Column("updated_at", DataType.Timestamp),
+        new Column("paused_at", DataType.Timestamp),
+        new Column("pause_reason", DataType.Text),
     ], ["tenant"], ["name"]) { Serial = true };
 
     public static readonly TableSchema Agreements = new(Ks, "agreements",

@@ -104,6 +104,22 @@ public static class DataCommands
         return command;
     }
 
+    /// <summary><c>datasets pause NAME</c> and <c>datasets resume NAME</c>.</summary>
+    public static Command Pausing(Func<ParseResult, Session> sessionOf, string verb)
+    {
+        var name = new Argument<string>("name") { Description = "The dataset's name." };
+        var command = new Command(verb, verb == "pause"
+            ? "Pause a dataset: runs skip it, its files stay staged, its events are refused (409)."
+            : "Resume a paused dataset: what waited is taken.") { name };
+        command.Does(sessionOf, async (p, session, ct) =>
+        {
+            using var client = session.Connect();
+            var dataset = await client.PostAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(name)!)}/{verb}", null, ct);
+            return TenantCommands.Done(session, dataset, $"Dataset [bold]{p.GetValue(name)!.EscapeMarkup()}[/] is {PlatformClient.Text(dataset, "status.state").EscapeMarkup()}.");
+        });
+        return command;
+    }
+
     /// <summary><c>truncate</c>: every row of the dataset, with <c>--yes</c>.</summary>
     public static Command Truncate(Func<ParseResult, Session> sessionOf)
     {

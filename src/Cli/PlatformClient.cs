@@ -147,8 +147,19 @@ public sealed class PlatformClient : IDisposable
     }
 
     /// <summary>A property as text: strings as they are, null as nothing, an array of scalars joined by commas, anything else as JSON.</summary>
-    public static string Text(JsonElement element, string property) =>
-        element.TryGetProperty(property, out var value) ? Text(value) : "";
+    /// <summary>The value at <paramref name="path"/> (a property, or properties of nested objects joined by '.') as text; "" when absent.</summary>
+    public static string Text(JsonElement element, string path)
+    {
+        foreach (var property in path.Split('.'))
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(property, out element))
+            {
+                return "";
+            }
+        }
+
+        return Text(element);
+    }
 
     private static string Text(JsonElement value) => value.ValueKind switch
     {

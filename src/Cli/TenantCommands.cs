@@ -33,7 +33,7 @@ public static class TenantCommands
             using var client = session.Connect();
             var body = await client.GetAsync($"tenants/{session.TenantOf(client)}/datasets", ct);
             return Listing(session, body, "datasets", ("name", "name"), ("mode", "ingestion_mode"), ("key space", "key_space"),
-                ("keyspace", "physical_keyspace"), ("table", "table"), ("primary key", "primary_key"));
+                ("keyspace", "physical_keyspace"), ("table", "table"), ("primary key", "primary_key"), ("state", "status.state"));
         });
 
         var datasetName = new Argument<string>("name") { Description = "The dataset's name." };
@@ -45,7 +45,8 @@ public static class TenantCommands
             return ExitCodes.Succeeded;
         });
 
-        return new Command("datasets", "Register and read data configurations.") { apply, list, get, DataCommands.Infer(sessionOf), DataCommands.Schemas(sessionOf) };
+        return new Command("datasets", "Register and read data configurations.") { apply, list, get, DataCommands.Infer(sessionOf), DataCommands.Schemas(sessionOf),
+            DataCommands.Pausing(sessionOf, "pause"), DataCommands.Pausing(sessionOf, "resume") };
     }
 
     public static Command Agreement(Func<ParseResult, Session> sessionOf)

@@ -23,6 +23,8 @@ public static class IngestionEvents
     public const string EventsRefused = "events.refused";
     public const string RetentionSwept = "retention.swept";
     public const string EventsAccepted = "events.accepted";
+    public const string DatasetPaused = "dataset.paused";
+    public const string DatasetResumed = "dataset.resumed";
 
     /// <summary>The level an action is logged at: failures and refusals are warnings, everything else information.</summary>
     public static LogLevel LevelOf(string action) => action switch

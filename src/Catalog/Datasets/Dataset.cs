@@ -24,6 +24,9 @@ public enum OnError
     Abort,
 }
 
+/// <summary>Why and since when a dataset takes nothing in (see <see cref="Dataset.Pause"/>).</summary>
+public sealed record DatasetPause(DateTimeOffset At, string Reason);
+
 [Flags]
 public enum IngestionMode
 {
@@ -38,9 +41,10 @@ public enum IngestionMode
 /// </summary>
 public sealed class Dataset
 {
-    private Dataset(string tenant, string name, JsonElement document, string? tableName)
+    private Dataset(string tenant, string name, JsonElement document, string? tableName, DatasetPause? pause)
     {
         Tenant = tenant;
+        Pause = pause;
         Name = name;
         Document = document.Clone();
         var d = document.Deserialize<DataConfigurationDocument>()!;
@@ -108,6 +112,12 @@ public sealed class Dataset
     /// <summary>The table of generation <paramref name="generation"/> of this dataset's record.</summary>
     public string TableOfGeneration(int generation) => generation == 0 ? BaseTableName : $"{BaseTableName}_r{generation}";
 
+    /// <summary>
+    /// Set while the dataset is paused: runs skip it, its files stay staged, its events are refused. Null when active.
+    /// The pause is the catalog's, not the document's: registering the dataset again keeps it.
+    /// </summary>
+    public DatasetPause? Pause { get; }
+
     public bool FirstRowIsHeader { get; }
 
     public char Delimiter { get; }
@@ -145,10 +155,11 @@ public sealed class Dataset
     public long Fingerprint => Schema.Fingerprint64;
 
     /// <summary>The dataset the document describes, on <paramref name="tableName"/> (the record's own table when null).</summary>
-    public static Dataset From(string tenant, string name, JsonElement document, string? tableName = null) => new(tenant, name, document, tableName);
+    public static Dataset From(string tenant, string name, JsonElement document, string? tableName = null, DatasetPause? pause = null) =>
+        new(tenant, name, document, tableName, pause);
 
     /// <summary>This dataset on another table (a replace fills one before it becomes the dataset's).</summary>
-    public Dataset OnTable(string tableName) => new(Tenant, Name, Document, tableName);
+    public Dataset OnTable(string tableName) => new(Tenant, Name, Document, tableName, Pause);
 
     /// <summary>The dataset a file without one named goes to: the tenant's only dataset, or its default.</summary>
     public static Dataset? OnlyOrDefault(IReadOnlyList<Dataset> all) => all.Count == 1 ? all[0] : all.FirstOrDefault(d => d.IsDefault);

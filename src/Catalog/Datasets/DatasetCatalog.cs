@@ -29,9 +29,10 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     private readonly CatalogTable<Stored> _table = new(coredms, PlatformTables.Datasets, d => new()
     {
         ["tenant"] = d.Tenant, ["name"] = d.Name, ["document"] = d.Document, ["keyspace"] = d.Keyspace, ["table_name"] = d.TableName,
-        ["fingerprint"] = d.Fingerprint, ["created_at"] = d.CreatedAt, ["updated_at"] = d.UpdatedAt,
+        ["fingerprint"] = d.Fingerprint, ["created_at"] = d.CreatedAt, ["updated_at"] = d.UpdatedAt, ["paused_at"] = d.Pause?.At, ["pause_reason"] = d.Pause?.Reason,
     }, r => new Stored(r.Text("tenant"), r.Text("name"), r.Text("document"), r.Text("keyspace"), r.Text("table_name"), r.Get<long>("fingerprint"),
-        r.Get<DateTimeOffset>("created_at"), r.Get<DateTimeOffset>("updated_at")));
+        r.Get<DateTimeOffset>("created_at"), r.Get<DateTimeOffset>("updated_at"),
+        r.Get<DateTimeOffset?>("paused_at") is { } pausedAt ? new DatasetPause(pausedAt, r.Get<string?>("pause_reason") ?? "") : null));
 
     private readonly CatalogTable<StoredVersion> _versions = new(coredms, PlatformTables.DatasetSchemas, v => new()
     {
@@ -44,7 +45,16 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     private sealed record StoredVersion(string Tenant, string Dataset, int Version, long Fingerprint, string Schema, DateTimeOffset RegisteredAt);
 
     private sealed record Stored(string Tenant, string Name, string Document, string Keyspace, string TableName, long Fingerprint,
-        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, DatasetPause? Pause = null);
+
+    /// <summary>The columns registration writes: all but the pause, which only <see cref="SetPauseAsync"/> changes.</summary>
+    private Dictionary<string, object?> Registered(Stored stored)
+    {
+        var changes = _table.Changes(stored);
+        changes.Remove("paused_at");
+        changes.Remove("pause_reason");
+        return changes;
+    }
 
     /// <summary>
     /// Datasets as last parsed, by tenant and name, with the document they were parsed from: listings and lookups
@@ -155,11 +165,12 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         {
             await _table.SaveAsync(stored, ct);
         }
-        else if (!await _table.UpdateIfAsync([tenant, name], _table.Changes(stored), new() { ["table_name"] = previous.TableName }, ct))
+        else if (!await _table.UpdateIfAsync([tenant, name], Registered(stored), new() { ["table_name"] = previous.TableName }, ct))
         {
             return null;
         }
 
+        dataset = previous?.Pause is { } pause ? Dataset.From(tenant, name, document, dataset.TableName, pause) : dataset;
         Changed?.Invoke(dataset);
         return new DatasetPutResult(previous is null ? PutOutcome.Created : PutOutcome.Replaced, dataset);
     }
@@ -188,6 +199,31 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
         }
 
         return switched;
+    }
+
+    /// <summary>
+    /// Pauses the dataset (<paramref name="pause"/> set) or resumes it (null); the dataset as it is now, or null when
+    /// there is no such dataset. Only the pause changes: a registration or replace racing with it is kept.
+    /// </summary>
+    public async Task<Dataset?> SetPauseAsync(string tenant, string name, DatasetPause? pause, CancellationToken ct)
+    {
+        while (await GetAsync(tenant, name, ct) is { } current)
+        {
+            if (current.Pause is null == pause is null)
+            {
+                return current;
+            }
+
+            if (await _table.UpdateIfAsync([tenant, name], new() { ["paused_at"] = pause?.At, ["pause_reason"] = pause?.Reason },
+                    new() { ["table_name"] = current.TableName, ["document"] = current.Document.GetRawText() }, ct)
+                && await GetAsync(tenant, name, ct) is { } changed)
+            {
+                Changed?.Invoke(changed);
+                return changed;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Removes every dataset of the tenant with its keyspaces (tables, rows and quarantine).</summary>
@@ -221,14 +257,17 @@ public sealed class DatasetCatalog(ICoredms coredms, SchemaCatalog schemas, Data
     private Dataset Parsed(Stored stored)
     {
         var key = (stored.Tenant, stored.Name);
-        if (_parsed.TryGetValue(key, out var cached) && cached.Document == stored.Document && cached.Dataset.TableName == stored.TableName)
+        if (_parsed.TryGetValue(key, out var cached) && Same(cached, stored))
         {
             return cached.Dataset;
         }
 
         using var json = JsonDocument.Parse(stored.Document);
-        var parsed = (stored.Document, Dataset.From(stored.Tenant, stored.Name, json.RootElement, stored.TableName));
-        return _parsed.AddOrUpdate(key, parsed, (_, racing) => racing.Document == stored.Document && racing.Dataset.TableName == stored.TableName ? racing : parsed).Dataset;
+        var parsed = (stored.Document, Dataset.From(stored.Tenant, stored.Name, json.RootElement, stored.TableName, stored.Pause));
+        return _parsed.AddOrUpdate(key, parsed, (_, racing) => Same(racing, stored) ? racing : parsed).Dataset;
+
+        static bool Same((string Document, Dataset Dataset) cached, Stored stored) =>
+            cached.Document == stored.Document && cached.Dataset.TableName == stored.TableName && cached.Dataset.Pause == stored.Pause;
     }
 
     public void Dispose() => _registration.Dispose();

@@ -22,6 +22,9 @@ public sealed record WaitingFile(FileRecord Record, Dataset Dataset);
 /// <c>.tmp</c> or <c>.part</c>, and rename it when done (a rename within one file system is atomic).
 /// </para>
 /// <para>
+/// A paused dataset's files are recorded as staged like any other, and offered to nobody until it is resumed.
+/// </para>
+/// <para>
 /// Where a dataset's files wait: <c>in/{dataset}/</c>; for a streaming dataset of a tenant whose agreement
 /// runs a stream app, <c>out/{dataset}/</c> (the app reads <c>in</c> and writes <c>out</c>). A file directly
 /// in <c>in/</c> (or <c>out/</c>) belongs to the tenant's only dataset or its default one; with several
@@ -82,7 +85,9 @@ public sealed partial class StagingScanner(DatasetCatalog datasets, AgreementCat
         }
 
         // A file that replaces its dataset's rows is a batch ingestion: the stream side of a dataset of both modes leaves it.
-        return waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing && (mode == IngestionMode.Batch || w.Record.Mode != LoadMode.Replace))
+        // A paused dataset's files are staged (recorded) but not offered: they wait for the resume.
+        return waiting.Where(w => w.Record.Status is FileStatus.Staged or FileStatus.Processing && w.Dataset.Pause is null
+                && (mode == IngestionMode.Batch || w.Record.Mode != LoadMode.Replace))
             .OrderBy(w => w.Record.FileId, StringComparer.Ordinal).ToList();
     }
 

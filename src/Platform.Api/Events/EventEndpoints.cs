@@ -53,6 +53,11 @@ public static class EventEndpoints
             return Problem.Conflict($"Dataset '{name}' takes files in batches only (ingestion_mode 'batch'): register it with ingestion_mode 'stream' or 'both' to send events.");
         }
 
+        if (dataset.Pause is not null)
+        {
+            return Problem.Paused(dataset, "its events are refused until it is resumed");
+        }
+
         var mediaType = http.Request.ContentType?.Split(';')[0].Trim().ToLowerInvariant();
         if (mediaType is not null && !MediaTypes.Contains(mediaType))
         {

@@ -39,9 +39,14 @@ public static class IngestEndpoints
     public static async Task<Results<Accepted<RunRequested>, ProblemHttpResult>> IngestNow(string name, HttpContext http, TenantContext tenant,
         DatasetCatalog datasets, RunCatalog runs, QuotaPolicy quotas, ILogger<RunRequested> logger, CancellationToken ct)
     {
-        if (await datasets.GetAsync(tenant.Id, name, ct) is null)
+        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
         {
             return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        if (dataset.Pause is not null)
+        {
+            return Problem.Paused(dataset, "runs skip it, and its files stay staged until it is resumed");
         }
 
         if ((await quotas.AdmitAsync(tenant.Id, ct)).Refusal is { } refusal)

@@ -23,7 +23,8 @@ public sealed record LogEventList(IReadOnlyList<LogEventView> Events, string? Ne
 public sealed record FileSummary(string FileId, string Dataset, string Name, string Status, long RowsLoaded, long RowsQuarantined, DateTimeOffset ReceivedAt,
     DateTimeOffset? FinishedAt, string? Error);
 
-public sealed record TenantOverview(string Id, IReadOnlyDictionary<string, int> Files, long RowsLoaded, long RowsQuarantined, IReadOnlyList<FileSummary> LastFailures);
+public sealed record TenantOverview(string Id, IReadOnlyDictionary<string, int> Files, long RowsLoaded, long RowsQuarantined, IReadOnlyList<FileSummary> LastFailures,
+    IReadOnlyList<string> PausedDatasets);
 
 public sealed record TenantOverviewList(IReadOnlyList<TenantOverview> Tenants);
 
@@ -112,7 +113,7 @@ public static class LogEndpoints
 
     private static string? Text(Microsoft.Extensions.Primitives.StringValues value) => value.FirstOrDefault() is { Length: > 0 } text ? text : null;
 
-    public static async Task<Ok<TenantOverviewList>> Overview(TenantCatalog tenants, FileCatalog files, CancellationToken ct)
+    public static async Task<Ok<TenantOverviewList>> Overview(TenantCatalog tenants, FileCatalog files, Catalog.Datasets.DatasetCatalog datasets, CancellationToken ct)
     {
         var result = new List<TenantOverview>();
         foreach (var tenant in await tenants.ListAsync(ct))
@@ -123,7 +124,8 @@ public static class LogEndpoints
                 all.Sum(f => f.RowsLoaded ?? 0), all.Sum(f => f.RowsQuarantined ?? 0),
                 all.Where(f => f.Status == FileStatus.Failed).OrderByDescending(f => f.ReceivedAt).Take(5)
                     .Select(f => new FileSummary(f.FileId, f.Dataset, f.Name, f.Status, f.RowsLoaded ?? 0, f.RowsQuarantined ?? 0, f.ReceivedAt, f.FinishedAt, f.Error))
-                    .ToList()));
+                    .ToList(),
+                (await datasets.ListAsync(tenant.Id, ct)).Where(d => d.Pause is not null).Select(d => d.Name).ToList()));
         }
 
         return TypedResults.Ok(new TenantOverviewList(result));

@@ -38,5 +38,11 @@ public static class Problem
     public static ProblemHttpResult UnsupportedMediaType(string detail) =>
         Of(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
 
+    /// <summary>409 for what a paused dataset does not take now, naming its state, since when and why.</summary>
+    public static ProblemHttpResult Paused(Catalog.Datasets.Dataset dataset, string consequence) =>
+        Of(StatusCodes.Status409Conflict, "dataset-paused", "Dataset paused",
+            $"Dataset '{dataset.Name}' is paused ({dataset.Pause!.Reason}, since {dataset.Pause.At:u}): {consequence}. POST .../datasets/{dataset.Name}/resume to resume it.",
+            new Dictionary<string, object?> { ["state"] = "paused", ["paused_at"] = dataset.Pause.At, ["reason"] = dataset.Pause.Reason });
+
     public static ProblemHttpResult BadRequest(string detail) => Of(StatusCodes.Status400BadRequest, "bad-request", "Bad request", detail);
 }

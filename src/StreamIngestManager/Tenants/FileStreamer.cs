@@ -71,6 +71,9 @@ internal sealed class FileStreamer(string tenant, StagingScanner scanner, FileCl
         }
     }
 
+    /// <summary>Wakes the loop for a scan now (a dataset changed: resumed, registered again).</summary>
+    public void ScanNow() => _wake.Release();
+
     private FileSystemWatcher Watch()
     {
         foreach (var folder in new[] { staging.In(tenant), staging.Out(tenant) })

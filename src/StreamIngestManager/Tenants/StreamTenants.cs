@@ -16,6 +16,7 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
 {
     private readonly Dictionary<string, TenantStream> _running = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _datasetsChanged = new(StringComparer.Ordinal);
 
     /// <summary>The tenants streaming now (for tests and health).</summary>
     public IReadOnlyCollection<string> Running
@@ -71,7 +72,15 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
         }
     }
 
-    private void OnChanged<T>(T changed) => _wake.Release();
+    private void OnChanged<T>(T changed)
+    {
+        if (changed is Dataset dataset)
+        {
+            _datasetsChanged[dataset.Tenant] = true;
+        }
+
+        _wake.Release();
+    }
 
     /// <summary>Readies a dataset's stream before the tenant's consumer starts or sees it; a failure is logged and tried again at the next look.</summary>
     private async Task PrepareAsync(string tenant, string dataset, CancellationToken ct)
@@ -126,6 +135,11 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
             }
 
             stream?.Follow(await agreements.GetAsync(tenant.Id, ct));
+            if (_datasetsChanged.TryRemove(tenant.Id, out _))
+            {
+                // A resumed dataset's staged files are taken now rather than at the next rescan.
+                stream?.ScanFilesNow();
+            }
         }
     }
 

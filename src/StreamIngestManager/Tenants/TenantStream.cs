@@ -37,6 +37,9 @@ internal sealed class TenantStream : IAsyncDisposable
     /// <summary>Follows the tenant's agreement (its stream app).</summary>
     public void Follow(ServiceAgreement? agreement) => _app.Follow(agreement);
 
+    /// <summary>Has the file streamer look at the staging folders now.</summary>
+    public void ScanFilesNow() => _files.ScanNow();
+
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();

@@ -39,6 +39,14 @@ public sealed class CassandraPlatformTests : IAsyncDisposable
         await t.AssertBadQueryAsync($"/tenants/{tenant}/datasets/speed_tracking/quarantine?paging_state=junk", "paging_state");
     }
 
+    /// <summary>A paused dataset's pause and resume through the catalog's conditional updates on Cassandra.</summary>
+    [Fact]
+    public async Task APausedDatasetKeepsItsFilesUntilItIsResumed()
+    {
+        await using var host = await PlatformHost.StartAsync(Settings(_cluster.ContactPoint));
+        await Api.PauseTests.PausedBatchAsync(host);
+    }
+
     /// <summary>
     /// storage_mb on Cassandra counts a keyspace by its size estimates, which Cassandra refreshes every few minutes:
     /// rows written since the last refresh are not counted yet (the usage says 0 MB right after a load), and once the
