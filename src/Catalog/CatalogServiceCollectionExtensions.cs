@@ -41,8 +41,12 @@ public static class CatalogServiceCollectionExtensions
         services.TryAddSingleton(sp => new Usage.EventRateLimiter(TimeProvider.System));
         services.AddSingleton<SchemaCatalog>();
         services.AddSingleton<Logs.LogCatalog>();
+        services.AddSingleton<Connections.SecretBox>();
+        services.AddSingleton<Connections.ConnectionCatalog>();
+        services.AddSingleton<Connections.CdcSourceCatalog>();
         services.TryAddSingleton(TimeProvider.System);
-        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog) })
+        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog),
+                     typeof(Connections.ConnectionCatalog), typeof(Connections.CdcSourceCatalog) })
         {
             services.AddSingleton(sp => (Tenants.ITenantData)sp.GetRequiredService(part));
         }

@@ -17,6 +17,12 @@ public sealed class PlatformOptions
     /// <summary>The largest <c>max_file_size_mb</c> a data configuration may ask for.</summary>
     public int MaxFileSizeMb { get; set; } = 4096;
 
+    /// <summary>
+    /// The key (base64 of 32 bytes) that seals tenants' database passwords in the catalog; when empty, one is generated
+    /// into <c>{Home}/secrets.key</c>. In cluster mode every process needs the same key: set <c>MYSIMBDP_SECRETS_KEY</c>.
+    /// </summary>
+    public string SecretsKey { get; set; } = "";
+
     public string StagingDirectory => Path.Combine(Home, "staging");
 
     public string CoredmsDirectory => Path.Combine(Home, "coredms");
@@ -32,6 +38,7 @@ public static class PlatformEnvironment
     {
         ["MYSIMBDP_HOME"] = "Platform:Home",
         ["MYSIMBDP_ADMIN_SECRET"] = "Auth:AdminSecret",
+        ["MYSIMBDP_SECRETS_KEY"] = "Platform:SecretsKey",
         ["MYSIMBDP_CASSANDRA"] = "Coredms:Cassandra:ContactPoints",
         ["MYSIMBDP_KAFKA"] = "Transport:Kafka:BootstrapServers",
         ["MYSIMBDP_ELASTICSEARCH"] = "Logs:Elasticsearch:Url",

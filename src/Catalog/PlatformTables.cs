@@ -165,7 +165,39 @@ public static class PlatformTables
         new Column("document", DataType.Text),
     ], ["tenant", "day"], ["event_id"]);
 
-    public static IReadOnlyList<TableSchema> All => [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, IdempotencyKeys, UsageDays, StagedBytes, LogEvents];
+    /// <summary>Tenants' database connections (change data capture sources), the password sealed.</summary>
+    public static readonly TableSchema Connections = new(Ks, "connections",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("name", DataType.Text),
+        new Column("type", DataType.Text),
+        new Column("host", DataType.Text),
+        new Column("port", DataType.Int),
+        new Column("database_name", DataType.Text),
+        new Column("user_name", DataType.Text),
+        new Column("password", DataType.Text),
+        new Column("updated_at", DataType.Timestamp),
+    ], ["tenant"], ["name"]);
+
+    /// <summary>
+    /// What the platform made in a tenant's database to capture a dataset's changes (its replication slot and
+    /// publication), the table's columns when last seen, and whether the initial snapshot was written.
+    /// </summary>
+    public static readonly TableSchema CdcSources = new(Ks, "cdc_sources",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("connection", DataType.Text),
+        new Column("source_table", DataType.Text),
+        new Column("slot", DataType.Text),
+        new Column("publication", DataType.Text),
+        new Column("columns", DataType.Text),
+        new Column("snapshot_done", DataType.Boolean),
+        new Column("updated_at", DataType.Timestamp),
+    ], ["tenant"], ["dataset"]);
+
+    public static IReadOnlyList<TableSchema> All =>
+        [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, IdempotencyKeys, UsageDays, StagedBytes, LogEvents, Connections, CdcSources];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

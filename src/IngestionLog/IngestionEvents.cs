@@ -25,11 +25,13 @@ public static class IngestionEvents
     public const string EventsAccepted = "events.accepted";
     public const string DatasetPaused = "dataset.paused";
     public const string DatasetResumed = "dataset.resumed";
+    public const string SourceFailed = "source.failed";
 
     /// <summary>The level an action is logged at: failures and refusals are warnings, everything else information.</summary>
     public static LogLevel LevelOf(string action) => action switch
     {
         FileFailed or QuotaExceeded or UploadRefused or EventsRefused => LogLevel.Warning,
+        SourceFailed => LogLevel.Error,
         _ => LogLevel.Information,
     };
 

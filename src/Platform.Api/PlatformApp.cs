@@ -7,6 +7,7 @@ using OpenTelemetry.Metrics;
 using Platform.Api.Admin;
 using Platform.Api.Agreements;
 using Platform.Api.Auth;
+using Platform.Api.Connections;
 using Platform.Api.Datasets;
 using Platform.Api.Deployment;
 using Platform.Api.Docs;
@@ -105,6 +106,7 @@ public static class PlatformApp
         app.MapDeletes();
         app.MapReplay();
         app.MapAgreements();
+        app.MapConnections();
         app.MapFiles();
         app.MapIngest();
         app.MapEvents();

@@ -49,6 +49,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
             : ActivatorUtilities.CreateInstance<EmbeddedTransport>(sp));
         services.TryAddSingleton<Publishing.StreamPublisher>();
         services.TryAddSingleton<EventIngestion>();
+        services.TryAddSingleton<Cdc.SourceChecks>();
         return services;
     }
 
@@ -61,6 +62,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
         services.TryAddSingleton<Tenants.FileSlots>();
         services.TryAddSingleton(_ => new Ingestion.Pipeline.BulkLane(Environment.ProcessorCount));
         services.AddHostedService(sp => sp.GetRequiredService<StreamTenants>());
+        services.AddHostedService<Cdc.CdcSources>();
         return services;
     }
 }

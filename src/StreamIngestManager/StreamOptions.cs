@@ -11,6 +11,9 @@ public sealed class StreamOptions
     /// </summary>
     public double RescanSeconds { get; set; } = 5;
 
+    /// <summary>A dataset capturing changes that stays paused longer than this is reported: its slot keeps WAL on the tenant's server.</summary>
+    public double CdcPausedWarnHours { get; set; } = 24;
+
     /// <summary>Files ingested at once by this process, all tenants together: a tenant alone may use them all, several share them (<c>FileSlots</c>).</summary>
     public int FilesInParallel { get; set; } = 2;
 

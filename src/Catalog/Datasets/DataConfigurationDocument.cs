@@ -41,6 +41,9 @@ public sealed record DataConfigurationDocument
 
     [JsonPropertyName("compatibility")] public JsonElement? Compatibility { get; init; }
 
+    /// <summary>Where the rows come from besides files and events: <c>{"type": "postgres_cdc", "connection", "table"}</c>.</summary>
+    [JsonPropertyName("source")] public JsonElement? Source { get; init; }
+
     /// <summary>Properties the contract does not define; each is reported, since a typo would otherwise go unnoticed.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; init; }
 }

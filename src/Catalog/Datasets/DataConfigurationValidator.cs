@@ -27,6 +27,11 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
     public static readonly string[] OnErrorValues = ["continue", "skip_file", "abort"];
     public static readonly string[] IngestionModes = ["batch", "stream", "both"];
     public static readonly string[] CompatibilityLevels = [.. Catalog.Datasets.SchemaRule.Levels];
+    public static readonly string[] SourceTypes = ["postgres_cdc"];
+
+    /// <summary>A PostgreSQL table as a source names it: an unquoted identifier, with or without its schema.</summary>
+    [GeneratedRegex("^([A-Za-z_][A-Za-z0-9_]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+    public static partial Regex SourceTable();
 
     /// <summary>
     /// Dataset names as URLs and the seed use them (<c>speed-tracking-data</c>): letters, digits, '_', '-' and '.',
@@ -113,6 +118,37 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
             if (JsonValues.IsPresent(value) && (JsonValues.GetString(value) is not { Length: 1 } d || d[0] is '"' or '\r' or '\n'))
             {
                 ctx.Fail("delimiter", Rules.Type, $"{JsonValues.Describe(value)} is not a delimiter: one character, not a quote or a line break");
+            }
+        });
+
+        RuleFor(x => x.Source).Custom((value, ctx) =>
+        {
+            if (!JsonValues.IsPresent(value))
+            {
+                return;
+            }
+
+            if (value!.Value.ValueKind != JsonValueKind.Object)
+            {
+                ctx.Fail("source", Rules.Type, $"{JsonValues.Describe(value)} is not an object such as {{\"type\": \"postgres_cdc\", \"connection\": \"shop\", \"table\": \"public.orders\"}}");
+                return;
+            }
+
+            var source = value.Value;
+            OneOf(ctx, "source.type", source.TryGetProperty("type", out var type) ? type : null, SourceTypes, required: true);
+            if (!source.TryGetProperty("connection", out var connection) || JsonValues.GetString(connection) is not { } c || !DatasetName().IsMatch(c))
+            {
+                ctx.Fail("source.connection", Rules.Identifier, $"is required: the name of a connection registered with PUT /tenants/{{tenant}}/connections/{{name}} ({DatasetNameRule})");
+            }
+
+            if (!source.TryGetProperty("table", out var table) || JsonValues.GetString(table) is not { } t || !SourceTable().IsMatch(t))
+            {
+                ctx.Fail("source.table", Rules.Identifier, "is required: the table to capture, as 'schema.table' or 'table' (letters, digits and '_', starting with a letter or '_')");
+            }
+
+            foreach (var property in source.EnumerateObject().Where(p => p.Name is not ("type" or "connection" or "table")))
+            {
+                ctx.Fail("source." + property.Name, Rules.UnknownProperty, "is not a source property (type, connection, table)");
             }
         });
 

@@ -24,6 +24,16 @@ public enum OnError
     Abort,
 }
 
+/// <summary>A table of a tenant's database whose changes the dataset captures (<c>source</c>, type <c>postgres_cdc</c>).</summary>
+public sealed record DatasetSource(string Type, string Connection, string Table)
+{
+    /// <summary>The table's schema: the one named, or <c>public</c>.</summary>
+    public string SchemaName => Table.Contains('.') ? Table[..Table.IndexOf('.')].ToLowerInvariant() : "public";
+
+    /// <summary>The table's name without its schema.</summary>
+    public string TableName => (Table.Contains('.') ? Table[(Table.IndexOf('.') + 1)..] : Table).ToLowerInvariant();
+}
+
 /// <summary>Why and since when a dataset takes nothing in (see <see cref="Dataset.Pause"/>).</summary>
 public sealed record DatasetPause(DateTimeOffset At, string Reason);
 
@@ -74,6 +84,9 @@ public sealed class Dataset
         };
         IsDefault = JsonValues.TryGetBoolean(d.IsDefault, out var isDefault) && isDefault;
         Compatibility = SchemaRule.Parse(JsonValues.GetString(d.Compatibility));
+        Source = d.Source is { ValueKind: JsonValueKind.Object } source
+            ? new DatasetSource(source.GetProperty("type").GetString()!, source.GetProperty("connection").GetString()!, source.GetProperty("table").GetString()!)
+            : null;
         Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
         BaseTableName = Schema.Name.ToLowerInvariant();
         TableName = tableName ?? BaseTableName;
@@ -117,6 +130,9 @@ public sealed class Dataset
     /// The pause is the catalog's, not the document's: registering the dataset again keeps it.
     /// </summary>
     public DatasetPause? Pause { get; }
+
+    /// <summary>The database table whose changes feed the dataset, if any (besides files and events).</summary>
+    public DatasetSource? Source { get; }
 
     public bool FirstRowIsHeader { get; }
 

@@ -27,13 +27,13 @@ public sealed class PlatformSecrets
         else
         {
             var path = Path.GetFullPath(Path.Combine(home, "admin.secret"));
-            AdminSecret = ReadOrCreate(path, () => "msa_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))).Trim();
+            AdminSecret = HomeFiles.ReadOrCreate(path, () => "msa_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24))).Trim();
             logger.LogInformation("Admin secret is in {AdminSecretPath} (set MYSIMBDP_ADMIN_SECRET to choose one)", path);
         }
 
         SigningKey = auth.Value.SigningKey.Length > 0
             ? Convert.FromBase64String(auth.Value.SigningKey)
-            : Convert.FromBase64String(ReadOrCreate(Path.Combine(home, "signing.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
+            : Convert.FromBase64String(HomeFiles.ReadOrCreate(Path.Combine(home, "signing.key"), () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))).Trim());
         if (SigningKey.Length < 32)
         {
             throw new OptionsValidationException(AuthOptions.Section, typeof(AuthOptions), ["Auth:SigningKey must be at least 32 bytes (base64)"]);
@@ -43,33 +43,4 @@ public sealed class PlatformSecrets
     public string AdminSecret { get; }
 
     public byte[] SigningKey { get; }
-
-    private static string ReadOrCreate(string path, Func<string> create)
-    {
-        if (File.Exists(path))
-        {
-            return File.ReadAllText(path);
-        }
-
-        var value = create();
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, "");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.WriteAllText(temp, value + "\n");
-
-        try
-        {
-            File.Move(temp, path, overwrite: false);
-            return value;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            File.Delete(temp);
-            return File.ReadAllText(path);
-        }
-    }
 }

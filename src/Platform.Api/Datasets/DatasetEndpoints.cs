@@ -46,7 +46,7 @@ public static class DatasetEndpoints
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets").ForTenant().WithTags("Datasets");
         group.MapPut("/{name}", Put).WithSummary("Register or replace a data configuration (seed format; every problem is reported at once).")
-            .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415);
+            .Body<System.Text.Json.Nodes.JsonObject>("application/json").Problems(409, 413, 415, 422);
         group.MapGet("/{name}", Get).WithSummary("The data configuration as registered, with its read-only 'status' (active or paused) added.");
         group.MapPost("/{name}/pause", Pause).WithSummary("Pause the dataset: runs skip it, its files stay staged, its events get 409; nothing is lost.");
         group.MapPost("/{name}/resume", Resume).WithSummary("Resume the dataset: what waited is taken (a batch run is requested when files wait).");
@@ -69,7 +69,8 @@ public static class DatasetEndpoints
     }
 
     public static async Task<Results<Created<DatasetView>, Ok<DatasetView>, ProblemHttpResult>> Put(
-        string name, HttpRequest request, TenantContext tenant, DatasetCatalog datasets, IOptions<PlatformOptions> platform, CancellationToken ct)
+        string name, HttpRequest request, TenantContext tenant, DatasetCatalog datasets, StreamIngestManager.Cdc.SourceChecks checks, IOptions<PlatformOptions> platform,
+        CancellationToken ct)
     {
         var (json, problem) = await RequestJson.ReadAsync(request, ct);
         if (problem is not null)
@@ -105,6 +106,12 @@ public static class DatasetEndpoints
         if (errors.Count > 0)
         {
             return Problem.Validation("data configuration", errors);
+        }
+
+        // A source is checked against the tenant's database before anything is registered.
+        if (Dataset.From(tenant.Id, name, json.Value) is { Source: not null } captured && await checks.CheckDatasetAsync(captured, ct) is { Count: > 0 } problems)
+        {
+            return Connections.ConnectionEndpoints.Unusable($"Dataset '{name}' cannot capture changes from {captured.Source.Table}.", problems);
         }
 
         var put = await datasets.PutAsync(tenant.Id, name, json.Value, ct);

@@ -1,0 +1,157 @@
+using Catalog.Connections;
+using Catalog.Datasets;
+using Catalog.Tenants;
+using Coredms;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace StreamIngestManager.Cdc;
+
+/// <summary>
+/// Keeps a <see cref="CdcStream"/> running for every active dataset with a <c>postgres_cdc</c> source, restarted when
+/// the dataset is registered again and stopped while it is paused (its slot keeps its position). What the platform made
+/// in a tenant's database for a dataset that no longer captures from it (the dataset or its source is gone) is dropped,
+/// so that no slot is left holding WAL. A dataset paused longer than <see cref="StreamOptions.CdcPausedWarnHours"/> is
+/// reported: its slot keeps WAL on the tenant's server all that time. Looks again on every dataset change in this
+/// process, and every <see cref="StreamOptions.RescanSeconds"/>.
+/// </summary>
+internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets, CdcSourceCatalog sources, ConnectionCatalog connections,
+    IServiceProvider services, DataClock clock, IOptions<StreamOptions> options, ILogger<CdcSources> logger) : BackgroundService
+{
+    private readonly Dictionary<(string Tenant, string Dataset), (string Document, CancellationTokenSource Stop, Task Loop)> _running = [];
+    private readonly HashSet<(string, string)> _reportedPaused = [];
+    private readonly SemaphoreSlim _wake = new(0);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        datasets.Changed += OnChanged;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    await ReconcileAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogError(e, "Could not bring change data capture in line with the catalog");
+                }
+
+                try
+                {
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(options.Value.RescanSeconds), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            datasets.Changed -= OnChanged;
+            foreach (var key in _running.Keys.ToList())
+            {
+                await StopAsync(key);
+            }
+        }
+    }
+
+    private void OnChanged(Dataset dataset) => _wake.Release();
+
+    private async Task ReconcileAsync(CancellationToken ct)
+    {
+        var wanted = new Dictionary<(string, string), Dataset>();
+        foreach (var tenant in await tenants.ListAsync(ct))
+        {
+            var all = await datasets.ListAsync(tenant.Id, ct);
+            foreach (var dataset in all.Where(d => d.Source is not null))
+            {
+                if (dataset.Pause is null)
+                {
+                    wanted[(tenant.Id, dataset.Name)] = dataset;
+                    _reportedPaused.Remove((tenant.Id, dataset.Name));
+                }
+                else if (clock.GetUtcNow() - dataset.Pause.At > TimeSpan.FromHours(options.Value.CdcPausedWarnHours) && _reportedPaused.Add((tenant.Id, dataset.Name)))
+                {
+                    logger.LogWarning("{TenantId}/{Dataset} has been paused since {PausedAt:u} ({Reason}); its replication slot keeps WAL on the tenant's PostgreSQL until it is resumed or its source removed",
+                        tenant.Id, dataset.Name, dataset.Pause.At, dataset.Pause.Reason);
+                }
+            }
+
+            foreach (var state in await sources.ListAsync(tenant.Id, ct))
+            {
+                var dataset = all.FirstOrDefault(d => d.Name == state.Dataset);
+                if (dataset?.Source is not { } source || source.Connection != state.Connection || source.Table != state.SourceTable)
+                {
+                    await StopAsync((tenant.Id, state.Dataset));
+                    await DropAsync(state, ct);
+                }
+            }
+        }
+
+        foreach (var (key, running) in _running.ToList())
+        {
+            if (!wanted.TryGetValue(key, out var dataset) || dataset.Document.GetRawText() != running.Document)
+            {
+                await StopAsync(key);
+            }
+        }
+
+        foreach (var (key, dataset) in wanted.Where(w => !_running.ContainsKey(w.Key)))
+        {
+            var stream = ActivatorUtilities.CreateInstance<CdcStream>(services, dataset);
+            var stop = new CancellationTokenSource();
+            _running[key] = (dataset.Document.GetRawText(), stop, Task.Run(() => stream.RunAsync(stop.Token), CancellationToken.None));
+        }
+    }
+
+    private async Task StopAsync((string Tenant, string Dataset) key)
+    {
+        if (_running.Remove(key, out var running))
+        {
+            await running.Stop.CancelAsync();
+            await running.Loop;
+            running.Stop.Dispose();
+        }
+    }
+
+    /// <summary>Drops the slot and publication a capture made (when its connection still works), then forgets them.</summary>
+    private async Task DropAsync(CdcSourceState state, CancellationToken ct)
+    {
+        if (await connections.GetAsync(state.Tenant, state.Connection, ct) is { } connection)
+        {
+            try
+            {
+                await using var sql = new NpgsqlConnection(PostgresSource.ConnectionString(connection, connections.PasswordOf(connection)));
+                await sql.OpenAsync(ct);
+                await using (var drop = new NpgsqlCommand("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", sql))
+                {
+                    drop.Parameters.Add(new() { Value = state.Slot });
+                    await drop.ExecuteNonQueryAsync(ct);
+                }
+
+                await using (var publication = new NpgsqlCommand($"DROP PUBLICATION IF EXISTS {PostgresSource.Quote(state.Publication)}", sql))
+                {
+                    await publication.ExecuteNonQueryAsync(ct);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Could not drop replication slot {Slot} of {TenantId}/{Dataset} yet: {Error}", state.Slot, state.Tenant, state.Dataset, e.Message);
+                return;
+            }
+        }
+
+        await sources.DeleteAsync(state.Tenant, state.Dataset, ct);
+        logger.LogInformation("Dropped replication slot and publication {Slot} of {TenantId}/{Dataset}: it no longer captures {SourceTable}",
+            state.Slot, state.Tenant, state.Dataset, state.SourceTable);
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,342 @@
+using System.Data;
+using System.Text;
+using Catalog.Agreements;
+using Catalog.Connections;
+using Catalog.Datasets;
+using Coredms;
+using Ingestion.Pipeline;
+using IngestionLog;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+
+namespace StreamIngestManager.Cdc;
+
+/// <summary>
+/// Captures one dataset's source table until cancelled. The first time, it creates a publication for the table and a
+/// pgoutput replication slot that exports a snapshot; it copies the table as of that snapshot, then streams the
+/// changes from the slot's consistent point, so that the copy and the stream meet without a gap or an overlap.
+/// Inserts and updates are upserts by primary key, deletes delete the key. A transaction's changes are written to
+/// coredms (the last change of each key) before its end LSN is acknowledged to PostgreSQL: after a crash the slot
+/// offers again what was not acknowledged, and writing it again changes nothing (upserts and deletes by key are
+/// idempotent). A snapshot cut short is taken again from a new slot. A change of the table's columns that the
+/// dataset cannot follow pauses the dataset with the reason.
+/// </summary>
+internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, CdcSourceCatalog sources, DatasetCatalog datasets, AgreementCatalog agreements,
+    FileIngestion ingestion, ICoredms coredms, DataClock clock, ILogger<CdcStream> logger)
+{
+    /// <summary>Changes written at once within a long transaction (not acknowledged until it ends).</summary>
+    public const int ChunkRows = 5000;
+
+    private readonly DatasetSource _source = dataset.Source!;
+    private readonly Dictionary<string, Change> _changes = new(StringComparer.Ordinal);
+    private TimeSpan? _ttl;
+
+    private sealed record Change(string? Line, string?[] Key);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var wait = TimeSpan.FromSeconds(1);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await CaptureAsync(ct);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning("Capture of {TenantId}/{Dataset} from {SourceTable} stopped ({Error}); trying again in {Seconds} s",
+                    dataset.Tenant, dataset.Name, _source.Table, e.Message, wait.TotalSeconds);
+            }
+
+            try
+            {
+                await Task.Delay(wait, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            wait = TimeSpan.FromSeconds(Math.Min(30, wait.TotalSeconds * 2));
+        }
+    }
+
+    /// <summary>The slot's and publication's name in the tenant's database: the platform's, the tenant's and the dataset's.</summary>
+    public static string SlotName(string tenant, string dataset) =>
+        $"mysimbdp_{tenant}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(dataset)))[..8]}";
+
+    private async Task CaptureAsync(CancellationToken ct)
+    {
+        var connection = await connections.GetAsync(dataset.Tenant, _source.Connection, ct)
+            ?? throw new InvalidOperationException($"connection '{_source.Connection}' is not registered");
+        var connectionString = PostgresSource.ConnectionString(connection, connections.PasswordOf(connection), "mysimbdp-cdc");
+        _ttl = (await agreements.GetAsync(dataset.Tenant, ct))?.Retention;
+        var name = SlotName(dataset.Tenant, dataset.Name);
+        var state = await sources.GetAsync(dataset.Tenant, dataset.Name, ct);
+        if (state is not null && (state.Connection != _source.Connection || state.SourceTable != _source.Table))
+        {
+            state = null; // The source changed: what the old one made is dropped below and made again.
+        }
+
+        await using var sql = new NpgsqlConnection(connectionString);
+        await sql.OpenAsync(ct);
+        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} does not exist");
+        if (state is null || !state.SnapshotDone)
+        {
+            await ExecuteAsync(sql, $"DROP PUBLICATION IF EXISTS {PostgresSource.Quote(name)}", ct);
+            await ExecuteAsync(sql, $"CREATE PUBLICATION {PostgresSource.Quote(name)} FOR TABLE {PostgresSource.Qualified(_source)}", ct);
+            await ExecuteAsync(sql, $"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '{name}'", ct);
+        }
+
+        await using var replication = new LogicalReplicationConnection(connectionString);
+        await replication.Open(ct);
+        if (state is null || !state.SnapshotDone)
+        {
+            var slot = await replication.CreatePgOutputReplicationSlot(name, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: ct);
+            var rows = await SnapshotAsync(connectionString, slot.SnapshotName!, columns, ct);
+            state = new CdcSourceState(dataset.Tenant, dataset.Name, _source.Connection, _source.Table, name, name, PostgresSource.Describe(columns), true, clock.GetUtcNow());
+            await sources.SaveAsync(state, ct);
+            logger.IngestionEvent(IngestionEvents.RowsLoaded, "{EventAction}: {TenantId}/{Dataset}: snapshot of {SourceTable}: {RowsLoaded} rows; streaming its changes from {Lsn}",
+                dataset.Tenant, dataset.Name, _source.Table, rows, slot.ConsistentPoint.ToString());
+        }
+
+        await StreamAsync(replication, sql, state, ct);
+    }
+
+    /// <summary>Copies the table as of the slot's exported snapshot, in chunks; the number of rows.</summary>
+    private async Task<long> SnapshotAsync(string connectionString, string snapshot, IReadOnlyList<SourceColumn> columns, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        await ExecuteAsync(connection, $"SET TRANSACTION SNAPSHOT '{snapshot}'", ct);
+        var captured = Captured(columns);
+        await using var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", captured.Select(c => PostgresSource.Quote(c.Name) + "::text"))} FROM {PostgresSource.Qualified(_source)}", connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        long rows = 0;
+        var values = new (string, string, string?)[captured.Count];
+        while (await reader.ReadAsync(ct))
+        {
+            for (var i = 0; i < captured.Count; i++)
+            {
+                values[i] = (captured[i].Name, captured[i].Type, reader.IsDBNull(i) ? null : reader.GetString(i));
+            }
+
+            Upsert(values);
+            if (++rows % ChunkRows == 0)
+            {
+                await ApplyAsync("snapshot", ct);
+            }
+        }
+
+        await ApplyAsync("snapshot", ct);
+        return rows;
+    }
+
+    private async Task StreamAsync(LogicalReplicationConnection replication, NpgsqlConnection sql, CdcSourceState state, CancellationToken ct)
+    {
+        var options = new PgOutputReplicationOptions(state.Publication, PgOutputProtocolVersion.V1);
+        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} does not exist");
+        await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(state.Slot), options, ct))
+        {
+            switch (message)
+            {
+                case RelationMessage:
+                    columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} was dropped");
+                    state = await FollowAsync(state, columns, ct);
+                    break;
+                case InsertMessage insert:
+                    Upsert(await ReadAsync(insert.NewRow, columns, sql, ct));
+                    break;
+                case UpdateMessage update:
+                    Upsert(await ReadAsync(update.NewRow, columns, sql, ct));
+                    break;
+                case KeyDeleteMessage delete:
+                    Delete(await ReadAsync(delete.Key, columns, null, ct));
+                    break;
+                case FullDeleteMessage delete:
+                    Delete(await ReadAsync(delete.OldRow, columns, null, ct));
+                    break;
+                case CommitMessage commit:
+                    await ApplyAsync("cdc-" + commit.TransactionEndLsn, ct);
+                    replication.SetReplicationStatus(commit.TransactionEndLsn);
+                    await replication.SendStatusUpdate(ct);
+                    break;
+            }
+
+            if (_changes.Count >= ChunkRows)
+            {
+                await ApplyAsync("cdc-" + message.WalStart, ct);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The table's columns changed: a new column is taken when the dataset's schema has it as optional; anything else
+    /// (a column dropped, retyped, or new and unknown to the schema) pauses the dataset with the reason.
+    /// </summary>
+    private async Task<CdcSourceState> FollowAsync(CdcSourceState state, List<SourceColumn> columns, CancellationToken ct)
+    {
+        var now = PostgresSource.Describe(columns);
+        if (now == state.Columns)
+        {
+            return state;
+        }
+
+        var before = state.Columns.Split(',').ToHashSet(StringComparer.Ordinal);
+        var after = now.Split(',').ToHashSet(StringComparer.Ordinal);
+        var fields = dataset.Schema.Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var reasons = before.Except(after).Select(c => $"column '{c}' was dropped or changed type")
+            .Concat(after.Except(before).Select(c => c.Split(' ')[0]).Where(c => !fields.TryGetValue(c, out var f) || !(Catalog.Datasets.AvroColumns.IsNullable(f.Schema) || f.Default is not null))
+                .Select(c => $"new column '{c}' is not an optional field of the dataset's schema"))
+            .Concat(PostgresSource.CheckColumns(dataset, columns).Select(p => p.Message))
+            .Distinct().ToList();
+        if (reasons.Count == 0)
+        {
+            state = state with { Columns = now, UpdatedAt = clock.GetUtcNow() };
+            await sources.SaveAsync(state, ct);
+            logger.LogInformation("Capture of {TenantId}/{Dataset}: table {SourceTable} gained columns the schema has; they are taken", dataset.Tenant, dataset.Name, _source.Table);
+            return state;
+        }
+
+        var reason = $"source table {_source.Table} changed: {string.Join("; ", reasons)}";
+        logger.IngestionEvent(IngestionEvents.SourceFailed, "{EventAction}: {TenantId}/{Dataset} paused: {ErrorMessage}", dataset.Tenant, dataset.Name, reason);
+        await datasets.SetPauseAsync(dataset.Tenant, dataset.Name, new DatasetPause(clock.GetUtcNow(), reason), ct);
+        throw new OperationCanceledException(reason);
+    }
+
+    /// <summary>The schema's fields that are columns of the table, and the key (always).</summary>
+    private List<SourceColumn> Captured(IReadOnlyList<SourceColumn> columns)
+    {
+        var fields = dataset.Schema.Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        return columns.Where(c => fields.Contains(c.Name)).ToList();
+    }
+
+    /// <summary>
+    /// A tuple's values, by column. A value PostgreSQL left out because it is stored out of line and the update did not
+    /// touch it (an unchanged TOAST value) is read from the table, as the row is now.
+    /// </summary>
+    private async Task<(string Name, string Type, string? Text)[]> ReadAsync(ReplicationTuple tuple, List<SourceColumn> columns, NpgsqlConnection? sql,
+        CancellationToken ct)
+    {
+        var values = new List<(string, string, string?)>();
+        var unchanged = false;
+        await foreach (var value in tuple)
+        {
+            var name = value.GetFieldName();
+            var column = columns.FirstOrDefault(c => c.Name == name);
+            if (value.Kind == TupleDataKind.UnchangedToastedValue)
+            {
+                unchanged = true;
+                values.Add((name, column?.Type ?? "text", null));
+            }
+            else
+            {
+                values.Add((name, column?.Type ?? "text", value.IsDBNull ? null : await value.GetTextReader().ReadToEndAsync(ct)));
+            }
+        }
+
+        var fields = dataset.Schema.Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var captured = values.Where(v => fields.Contains(v.Item1)).ToArray();
+        if (unchanged && sql is not null)
+        {
+            await FillUnchangedAsync(sql, captured, ct);
+        }
+
+        return captured;
+    }
+
+    private async Task FillUnchangedAsync(NpgsqlConnection sql, (string Name, string Type, string? Text)[] values, CancellationToken ct)
+    {
+        var key = dataset.PrimaryKey.Select(k => values.First(v => v.Name == k)).ToList();
+        await using var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", values.Select(v => PostgresSource.Quote(v.Name) + "::text"))} FROM {PostgresSource.Qualified(_source)} WHERE " +
+            string.Join(" AND ", key.Select((k, i) => $"{PostgresSource.Quote(k.Name)}::text = ${i + 1}")), sql);
+        foreach (var k in key)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = k.Text });
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (await reader.ReadAsync(ct))
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = values[i] with { Text = reader.IsDBNull(i) ? null : reader.GetString(i) };
+            }
+        }
+    }
+
+    private void Upsert((string Name, string Type, string? Text)[] values)
+    {
+        var line = new StringBuilder();
+        PostgresSource.AppendJsonLine(line, values);
+        var key = KeyOf(values);
+        _changes[string.Join('\u0001', key)] = new Change(line.ToString(), key);
+    }
+
+    private void Delete((string Name, string Type, string? Text)[] values)
+    {
+        var key = KeyOf(values);
+        _changes[string.Join('\u0001', key)] = new Change(null, key);
+    }
+
+    private string?[] KeyOf((string Name, string Type, string? Text)[] values) =>
+        dataset.PrimaryKey.Select(k => values.FirstOrDefault(v => v.Name == k).Text).ToArray();
+
+    /// <summary>Writes the last change of each key: upserts through the events path's conversion and quality rules, then deletes.</summary>
+    private async Task ApplyAsync(string source, CancellationToken ct)
+    {
+        if (_changes.Count == 0)
+        {
+            return;
+        }
+
+        var upserts = _changes.Values.Where(c => c.Line is not null).ToList();
+        if (upserts.Count > 0)
+        {
+            var body = Encoding.UTF8.GetBytes(string.Concat(upserts.Select(u => u.Line)));
+            var result = await ingestion.IngestEventsAsync(dataset, source, body, upserts.Count, new CoredmsSink(coredms, _ttl), ct);
+            if (result.RowsQuarantined > 0)
+            {
+                logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} captured changes from {SourceTable} failed the dataset's rules",
+                    dataset.Tenant, dataset.Name, result.RowsQuarantined, _source.Table);
+            }
+        }
+
+        var converters = FileIngestion.Converters(dataset);
+        foreach (var delete in _changes.Values.Where(c => c.Line is null))
+        {
+            var row = new RowBatch(dataset.Table, 1);
+            var key = new object?[dataset.PrimaryKey.Count];
+            for (var i = 0; i < key.Length; i++)
+            {
+                var column = dataset.Table.IndexOf(dataset.PrimaryKey[i]);
+                if (delete.Key[i] is not { } text || converters[column].Convert(Encoding.UTF8.GetBytes(text), row) is not null)
+                {
+                    throw new InvalidOperationException($"a deleted row's key field '{dataset.PrimaryKey[i]}' is '{delete.Key[i]}', which the dataset cannot read");
+                }
+
+                key[i] = row.GetValue(0, column);
+            }
+
+            await coredms.DeleteAsync(dataset.Table, key, ct);
+        }
+
+        _changes.Clear();
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
