@@ -45,8 +45,7 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<Connections.ConnectionCatalog>();
         services.AddSingleton<Connections.CdcSourceCatalog>();
         services.TryAddSingleton(TimeProvider.System);
-        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog),
-                     typeof(Connections.ConnectionCatalog), typeof(Connections.CdcSourceCatalog) })
+        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog) })
         {
             services.AddSingleton(sp => (Tenants.ITenantData)sp.GetRequiredService(part));
         }

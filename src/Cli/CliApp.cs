@@ -75,6 +75,7 @@ public static class CliApp
         root.Subcommands.Add(LoginCommand.Create(SessionOf));
         root.Subcommands.Add(TenantCommands.Datasets(SessionOf));
         root.Subcommands.Add(TenantCommands.Agreement(SessionOf));
+        root.Subcommands.Add(TenantCommands.Connections(SessionOf));
         root.Subcommands.Add(UploadCommand.Create(SessionOf));
         root.Subcommands.Add(IngestCommand.Create(SessionOf));
         root.Subcommands.Add(TenantCommands.Files(SessionOf));

@@ -49,6 +49,42 @@ public static class TenantCommands
             DataCommands.Pausing(sessionOf, "pause"), DataCommands.Pausing(sessionOf, "resume") };
     }
 
+    /// <summary><c>connections apply NAME -f FILE</c>, <c>list</c>, and <c>schema NAME --table T</c> (a data configuration proposed from a table).</summary>
+    public static Command Connections(Func<ParseResult, Session> sessionOf)
+    {
+        var file = FileOption();
+        var connectionName = new Argument<string>("name") { Description = "The connection's name." };
+        var apply = new Command("apply", "Register or replace a PostgreSQL connection from a JSON file (checked by the platform; the password is never shown again).") { connectionName, file };
+        apply.Does(sessionOf, async (p, session, ct) =>
+        {
+            var text = await ReadDocumentAsync(p.GetValue(file)!, ct);
+            using var client = session.Connect();
+            var registered = await client.PutJsonAsync($"tenants/{session.TenantOf(client)}/connections/{Uri.EscapeDataString(p.GetValue(connectionName)!)}", text, ct);
+            return Done(session, registered, $"Connection [bold]{p.GetValue(connectionName)!.EscapeMarkup()}[/] registered.");
+        });
+
+        var list = new Command("list", "The tenant's connections (never their passwords).");
+        list.Does(sessionOf, async (_, session, ct) =>
+        {
+            using var client = session.Connect();
+            var body = await client.GetAsync($"tenants/{session.TenantOf(client)}/connections", ct);
+            return Listing(session, body, "connections", ("name", "name"), ("host", "host"), ("port", "port"), ("database", "database"), ("user", "user"),
+                ("password set", "password_set"));
+        });
+
+        var table = new Option<string>("--table") { Description = "The table, as schema.table.", Required = true };
+        var schema = new Command("schema", "A data configuration proposed from a table, to edit and apply with 'datasets apply -f'.") { connectionName, table };
+        schema.Does(sessionOf, async (p, session, ct) =>
+        {
+            using var client = session.Connect();
+            session.WriteJson(await client.GetAsync(
+                $"tenants/{session.TenantOf(client)}/connections/{Uri.EscapeDataString(p.GetValue(connectionName)!)}/schema?table={Uri.EscapeDataString(p.GetValue(table)!)}", ct));
+            return ExitCodes.Succeeded;
+        });
+
+        return new Command("connections", "Databases the platform captures changes from.") { apply, list, schema };
+    }
+
     public static Command Agreement(Func<ParseResult, Session> sessionOf)
     {
         var file = FileOption();

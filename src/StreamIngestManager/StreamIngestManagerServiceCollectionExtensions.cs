@@ -50,6 +50,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
         services.TryAddSingleton<Publishing.StreamPublisher>();
         services.TryAddSingleton<EventIngestion>();
         services.TryAddSingleton<Cdc.SourceChecks>();
+        services.AddSingleton<Catalog.Tenants.ITenantData, Cdc.CdcTenantData>();
         return services;
     }
 

@@ -10,7 +10,7 @@ namespace Catalog.Connections;
 public sealed record CdcSourceState(string Tenant, string Dataset, string Connection, string SourceTable, string Slot, string Publication, string Columns,
     bool SnapshotDone, DateTimeOffset UpdatedAt);
 
-public sealed class CdcSourceCatalog(ICoredms coredms) : Tenants.ITenantData
+public sealed class CdcSourceCatalog(ICoredms coredms)
 {
     private readonly CatalogTable<CdcSourceState> _table = new(coredms, PlatformTables.CdcSources, s => new()
     {

@@ -7,7 +7,8 @@ public sealed record SourceConnection(string Tenant, string Name, string Type, s
     DateTimeOffset UpdatedAt);
 
 /// <summary>The databases tenants let the platform read (change data capture), by tenant and name.</summary>
-public sealed class ConnectionCatalog(ICoredms coredms, SecretBox secrets, DataClock clock) : Tenants.ITenantData
+/// <remarks>A tenant's connections are deleted with it by the stream side, which first drops what captures made in their databases.</remarks>
+public sealed class ConnectionCatalog(ICoredms coredms, SecretBox secrets, DataClock clock)
 {
     private readonly CatalogTable<SourceConnection> _table = new(coredms, PlatformTables.Connections, c => new()
     {

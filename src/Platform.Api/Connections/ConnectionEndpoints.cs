@@ -40,6 +40,9 @@ public static class ConnectionEndpoints
             .Body<ConnectionDocument>("application/json").Problems(413, 415, 422);
         group.MapGet("/{name}", Get).WithSummary("A connection, without its password (password_set says one is).");
         group.MapGet("", List).WithSummary("The tenant's connections, without their passwords.");
+        group.MapGet("/{name}/schema", Propose)
+            .WithSummary("A data configuration proposed from a table (?table=schema.table): a field per column, its primary key, the source; edit it and PUT it as a dataset.")
+            .Problems(422);
         group.MapDelete("/{name}", Delete).WithSummary("Forget a connection no dataset's source uses.").Problems(409);
     }
 
@@ -129,6 +132,23 @@ public static class ConnectionEndpoints
         await connections.GetAsync(tenant.Id, name, ct) is { } connection
             ? TypedResults.Ok(ConnectionView.From(connection))
             : Problem.NotFound($"Tenant '{tenant.Id}' has no connection '{name}'.");
+
+    public static async Task<Results<Ok<System.Text.Json.Nodes.JsonObject>, ProblemHttpResult>> Propose(string name, string? table, TenantContext tenant,
+        ConnectionCatalog connections, SourceChecks checks, CancellationToken ct)
+    {
+        if (await connections.GetAsync(tenant.Id, name, ct) is not { } connection)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no connection '{name}'.");
+        }
+
+        if (table is null || !DataConfigurationValidator.SourceTable().IsMatch(table))
+        {
+            return Problem.Validation("query", [new FieldError("table", "identifier", "is required: the table to propose a dataset for, as 'schema.table' or 'table'")]);
+        }
+
+        var (proposal, problems) = await checks.ProposeAsync(connection, new DatasetSource("postgres_cdc", name, table), ct);
+        return proposal is not null ? TypedResults.Ok(proposal) : Unusable($"No data configuration can be proposed for {table}.", problems);
+    }
 
     public static async Task<Ok<ConnectionList>> List(TenantContext tenant, ConnectionCatalog connections, CancellationToken ct) =>
         TypedResults.Ok(new ConnectionList((await connections.ListAsync(tenant.Id, ct)).Select(ConnectionView.From).ToList()));

@@ -117,36 +117,14 @@ internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets,
         }
     }
 
-    /// <summary>Drops the slot and publication a capture made (when its connection still works), then forgets them.</summary>
+    /// <summary>Drops what a capture made in its tenant's database, then forgets it; tried again at the next look when the database cannot be reached.</summary>
     private async Task DropAsync(CdcSourceState state, CancellationToken ct)
     {
-        if (await connections.GetAsync(state.Tenant, state.Connection, ct) is { } connection)
+        if (await connections.GetAsync(state.Tenant, state.Connection, ct) is not { } connection
+            || await CdcTenantData.DropAsync(connections, connection, state, logger, ct))
         {
-            try
-            {
-                await using var sql = new NpgsqlConnection(PostgresSource.ConnectionString(connection, connections.PasswordOf(connection)));
-                await sql.OpenAsync(ct);
-                await using (var drop = new NpgsqlCommand("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", sql))
-                {
-                    drop.Parameters.Add(new() { Value = state.Slot });
-                    await drop.ExecuteNonQueryAsync(ct);
-                }
-
-                await using (var publication = new NpgsqlCommand($"DROP PUBLICATION IF EXISTS {PostgresSource.Quote(state.Publication)}", sql))
-                {
-                    await publication.ExecuteNonQueryAsync(ct);
-                }
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Could not drop replication slot {Slot} of {TenantId}/{Dataset} yet: {Error}", state.Slot, state.Tenant, state.Dataset, e.Message);
-                return;
-            }
+            await sources.DeleteAsync(state.Tenant, state.Dataset, ct);
         }
-
-        await sources.DeleteAsync(state.Tenant, state.Dataset, ct);
-        logger.LogInformation("Dropped replication slot and publication {Slot} of {TenantId}/{Dataset}: it no longer captures {SourceTable}",
-            state.Slot, state.Tenant, state.Dataset, state.SourceTable);
     }
 
     public override void Dispose()

@@ -165,6 +165,57 @@ public static class PostgresSource
     private static bool IsBuiltIn(string type) => type is "bool" or "int2" or "int4" or "int8" or "float4" or "float8" or "numeric" or "date" or "time" or "timestamp"
         or "timestamptz" or "uuid" or "bytea" or "json" or "jsonb" or "text" or "varchar" or "bpchar";
 
+    /// <summary>
+    /// A data configuration that captures the table: a field per column (a nullable column is a nullable field with a
+    /// null default), the table's primary key, ingestion_mode stream. The tenant edits it (key_space, names) and PUTs it.
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject Propose(string connection, DatasetSource source, IReadOnlyList<SourceColumn> columns)
+    {
+        var fields = new System.Text.Json.Nodes.JsonArray();
+        foreach (var column in columns)
+        {
+            System.Text.Json.Nodes.JsonNode type = column.Type switch
+            {
+                "bool" => "boolean",
+                "int2" or "int4" => "int",
+                "int8" => "long",
+                "float4" => "float",
+                "float8" or "numeric" => "double",
+                "date" => new System.Text.Json.Nodes.JsonObject { ["type"] = "int", ["logicalType"] = "date" },
+                "time" => new System.Text.Json.Nodes.JsonObject { ["type"] = "long", ["logicalType"] = "time-micros" },
+                "timestamptz" => new System.Text.Json.Nodes.JsonObject { ["type"] = "long", ["logicalType"] = "timestamp-micros" },
+                "timestamp" => new System.Text.Json.Nodes.JsonObject { ["type"] = "long", ["logicalType"] = "local-timestamp-micros" },
+                "uuid" => new System.Text.Json.Nodes.JsonObject { ["type"] = "string", ["logicalType"] = "uuid" },
+                _ => "string",
+            };
+            var field = new System.Text.Json.Nodes.JsonObject { ["name"] = column.Name };
+            if (column.NotNull)
+            {
+                field["type"] = type;
+            }
+            else
+            {
+                field["type"] = new System.Text.Json.Nodes.JsonArray("null", type);
+                field["default"] = null;
+            }
+
+            fields.Add(field);
+        }
+
+        var record = string.Concat(source.TableName.Split('_', StringSplitOptions.RemoveEmptyEntries).Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = source.TableName,
+            ["file_type"] = "csv",
+            ["key_space"] = "cdc",
+            ["max_file_size_mb"] = 100,
+            ["ingestion_mode"] = "stream",
+            ["schema"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "record", ["name"] = char.IsAsciiLetter(record.FirstOrDefault()) ? record : "R" + record, ["fields"] = fields },
+            ["primary_key"] = new System.Text.Json.Nodes.JsonArray(columns.Where(c => c.InKey).Select(c => (System.Text.Json.Nodes.JsonNode)c.Name).ToArray()),
+            ["source"] = new System.Text.Json.Nodes.JsonObject { ["type"] = "postgres_cdc", ["connection"] = connection, ["table"] = $"{source.SchemaName}.{source.TableName}" },
+        };
+    }
+
     /// <summary>The columns as the catalog keeps them, to notice when the table changes: <c>name type,...</c>.</summary>
     public static string Describe(IEnumerable<SourceColumn> columns) => string.Join(",", columns.Select(c => c.Name + " " + c.Type));
 
@@ -228,6 +279,23 @@ public sealed class SourceChecks(ConnectionCatalog connections)
         await using (open)
         {
             return await PostgresSource.CheckServerAsync(open, ct);
+        }
+    }
+
+    /// <summary>A data configuration proposed from the table (<see cref="PostgresSource.Propose"/>), or the problems that prevent reading it.</summary>
+    public async Task<(System.Text.Json.Nodes.JsonObject? Proposal, List<SourceProblem> Problems)> ProposeAsync(SourceConnection connection, DatasetSource source, CancellationToken ct)
+    {
+        var (open, problem) = await PostgresSource.OpenAsync(PostgresSource.ConnectionString(connection, connections.PasswordOf(connection)), ct);
+        if (open is null)
+        {
+            return (null, [problem!]);
+        }
+
+        await using (open)
+        {
+            return await PostgresSource.ColumnsAsync(open, source, ct) is { } columns
+                ? (PostgresSource.Propose(connection.Name, source, columns), [])
+                : (null, [new SourceProblem("table", "exists", $"database '{connection.Database}' has no table {source.SchemaName}.{source.TableName}")]);
         }
     }
 

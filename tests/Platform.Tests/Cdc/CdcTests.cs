@@ -137,6 +137,26 @@ public sealed class CdcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AConfigurationProposedFromTheTableRegistersAsItIsAndCaptures()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
+        using var t = await host.TenantAsync("cdc_proposed");
+        Assert.Equal(HttpStatusCode.Created, (await t.PutAsync("/tenants/cdc_proposed/connections/shop", Repo.Body(Connection()))).StatusCode);
+        await t.RegisterAsync("cdc_proposed", Flows.DatasetA(), Flows.AgreementWithoutApp());
+
+        var proposal = JsonNode.Parse(await t.GetStringAsync("/tenants/cdc_proposed/connections/shop/schema?table=public.orders"))!.AsObject();
+        Assert.Equal(["order_id"], proposal["primary_key"]!.AsArray().Select(k => k!.GetValue<string>()));
+        Assert.Equal("timestamp-micros", proposal["schema"]!["fields"]![3]!["type"]!["logicalType"]!.GetValue<string>());
+        var put = await t.PutAsync("/tenants/cdc_proposed/datasets/orders", Repo.Body(proposal));
+        Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
+        await MatchesTableAsync(t, "cdc_proposed");
+        await ChangeAsync(0, 90);
+        await MatchesTableAsync(t, "cdc_proposed");
+
+        await AssertRefusedAsync(await t.GetAsync("/tenants/cdc_proposed/connections/shop/schema?table=public.nothing"), 422, "table", "exists");
+    }
+
+    [Fact]
     public async Task KillingThePlatformMidStreamLosesAndDoublesNothing()
     {
         var home = Directory.CreateTempSubdirectory("mysimbdp-cdc-crash-").FullName;
@@ -159,6 +179,12 @@ public sealed class CdcTests : IAsyncLifetime
             {
                 using var admin = await second.AdminAsync();
                 await MatchesTableAsync(admin, "cdc_crash");
+
+                // Deleting the tenant drops the slot its dataset reads (ending that session) and the publication.
+                Assert.Equal(1L, await _pg.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'mysimbdp_cdc_crash_%'"));
+                Assert.True((await admin.DeleteAsync("/tenants/cdc_crash?confirm=cdc_crash")).IsSuccessStatusCode);
+                Assert.Equal(0L, await _pg.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'mysimbdp_cdc_crash_%'"));
+                Assert.Equal(0L, await _pg.ScalarAsync<long>("SELECT count(*) FROM pg_publication WHERE pubname LIKE 'mysimbdp_cdc_crash_%'"));
             }
         }
         finally

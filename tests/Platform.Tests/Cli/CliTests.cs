@@ -192,6 +192,14 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Succeeded, (await RunAsync("ingest", "-d", "readings", "--wait")).ExitCode);
         Assert.Equal(10, (await RunAsync("rows", "-d", "readings", "--json", "--limit", "100")).Json.GetProperty("rows").GetArrayLength());
 
+        // Paused, the dataset refuses a run (exit code for a refusal) and says so in its listing; resumed, it runs again.
+        var paused = await RunAsync("datasets", "pause", "readings", "--json");
+        Assert.Equal("paused", paused.Json.GetProperty("status").GetProperty("state").GetString());
+        Assert.Contains("paused", (await RunAsync("datasets", "list")).Out, StringComparison.Ordinal);
+        Assert.NotEqual(ExitCodes.Succeeded, (await RunAsync("ingest", "-d", "readings")).ExitCode);
+        Succeeds(await RunAsync("datasets", "resume", "readings"));
+        Assert.Equal(ExitCodes.Succeeded, (await RunAsync("ingest", "-d", "readings", "--wait")).ExitCode);
+
         Assert.Equal(ExitCodes.Usage, (await RunAsync("truncate", "-d", "readings")).ExitCode);
         Succeeds(await RunAsync("truncate", "-d", "readings", "--yes"));
         Assert.Equal(0, (await RunAsync("rows", "-d", "readings", "--json")).Json.GetProperty("rows").GetArrayLength());

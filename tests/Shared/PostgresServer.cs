@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Platform.Tests.Cdc;
+namespace Mysimbdp.Testing;
 
 /// <summary>
 /// A real PostgreSQL server (Debian's package, installed by <c>./mysimbdp test</c>) in a temp folder: <c>initdb</c>,
