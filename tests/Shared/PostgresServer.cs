@@ -95,7 +95,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private async Task StartServerAsync() =>
         await RunAsync("pg_ctl", "-D", Data, "-l", LogFile, "-w", "-t", "60", "-o",
             $"-c port={Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={_folder} -c wal_level={_walLevel} -c max_replication_slots=20 " +
-            "-c max_wal_senders=20 -c fsync=off -c synchronous_commit=off -c full_page_writes=off", "start");
+            "-c max_wal_senders=20 -c fsync=off -c full_page_writes=off", "start");
 
     private async Task<NpgsqlConnection> OpenAsync(string database, string user, string password)
     {
