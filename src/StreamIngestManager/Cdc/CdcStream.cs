@@ -151,7 +151,12 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             {
                 case RelationMessage:
                     columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} was dropped");
-                    state = await FollowAsync(state, columns, ct);
+                    if (await FollowAsync(state, columns, ct) is not { } followed)
+                    {
+                        return; // Paused: nothing of this transaction was confirmed, so the slot offers it again on resume.
+                    }
+
+                    state = followed;
                     break;
                 case InsertMessage insert:
                     Upsert(await ReadAsync(insert.NewRow, columns, sql, ct));
@@ -181,9 +186,9 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
 
     /// <summary>
     /// The table's columns changed: a new column is taken when the dataset's schema has it as optional; anything else
-    /// (a column dropped, retyped, or new and unknown to the schema) pauses the dataset with the reason.
+    /// (a column dropped, retyped, or new and unknown to the schema) pauses the dataset with the reason, and gives null.
     /// </summary>
-    private async Task<CdcSourceState> FollowAsync(CdcSourceState state, List<SourceColumn> columns, CancellationToken ct)
+    private async Task<CdcSourceState?> FollowAsync(CdcSourceState state, List<SourceColumn> columns, CancellationToken ct)
     {
         var now = PostgresSource.Describe(columns);
         if (now == state.Columns)
@@ -210,7 +215,7 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         var reason = $"source table {_source.Table} changed: {string.Join("; ", reasons)}";
         logger.IngestionEvent(IngestionEvents.SourceFailed, "{EventAction}: {TenantId}/{Dataset} paused: {ErrorMessage}", dataset.Tenant, dataset.Name, reason);
         await datasets.SetPauseAsync(dataset.Tenant, dataset.Name, new DatasetPause(clock.GetUtcNow(), reason), ct);
-        throw new OperationCanceledException(reason);
+        return null;
     }
 
     /// <summary>The schema's fields that are columns of the table, and the key (always).</summary>

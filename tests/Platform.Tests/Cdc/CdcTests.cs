@@ -137,6 +137,31 @@ public sealed class CdcTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ANewColumnTheSchemaHasIsTakenAndAnyOtherChangePausesTheDatasetWithTheReason()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
+        using var t = await host.TenantAsync("cdc_columns");
+        Assert.Equal(HttpStatusCode.Created, (await t.PutAsync("/tenants/cdc_columns/connections/shop", Repo.Body(Connection()))).StatusCode);
+        var dataset = Orders();
+        dataset["schema"]!["fields"]!.AsArray().Add(new JsonObject { ["name"] = "coupon", ["type"] = new JsonArray("null", "string"), ["default"] = null });
+        await t.RegisterAsync("cdc_columns", dataset, Flows.AgreementWithoutApp());
+        await MatchesTableAsync(t, "cdc_columns");
+
+        await _pg.ExecuteAsync("ALTER TABLE orders ADD COLUMN coupon text; UPDATE orders SET coupon = 'SAVE10' WHERE order_id = 5");
+        await Eventually.UntilAsync(async () => (await t.AllRowsAsync("cdc_columns", "orders", query: "&order_id=5")).Single(),
+            row => row.GetProperty("coupon").ValueKind == JsonValueKind.String && row.GetProperty("coupon").GetString() == "SAVE10", row => $"the new column never arrived: {row}");
+
+        await _pg.ExecuteAsync("ALTER TABLE orders ADD COLUMN note text; UPDATE orders SET note = 'x', customer = 'after the change' WHERE order_id = 6");
+        var status = await Eventually.UntilAsync(async () => JsonNode.Parse(await t.GetStringAsync("/tenants/cdc_columns/datasets/orders"))!["status"]!,
+            s => s["state"]!.GetValue<string>() == "paused", s => $"the dataset was not paused: {s}");
+        Assert.Contains("new column 'note'", status["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.NotEqual("after the change", (await t.AllRowsAsync("cdc_columns", "orders", query: "&order_id=6")).Single().GetProperty("customer").GetString());
+        using var admin = await host.AdminAsync();
+        await Eventually.UntilAsync(async () => await admin.GetStringAsync("/admin/logs?tenant=cdc_columns&action=source.failed"), log => log.Contains("note", StringComparison.Ordinal),
+            log => "no source.failed event: " + log);
+    }
+
+    [Fact]
     public async Task AConfigurationProposedFromTheTableRegistersAsItIsAndCaptures()
     {
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
@@ -226,7 +251,7 @@ public sealed class CdcTests : IAsyncLifetime
     [Fact]
     public async Task APausedSourceReadsNothingAndCatchesUpOnResumeAndRemovingTheSourceDropsItsSlot()
     {
-        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1", ["Stream:CdcPausedWarnHours"] = "0.0005" });
         using var t = await host.TenantAsync("cdc_pause");
         await RegisterAsync(t, "cdc_pause");
         await MatchesTableAsync(t, "cdc_pause");
@@ -240,6 +265,11 @@ public sealed class CdcTests : IAsyncLifetime
         await ChangeAsync(0, 300);
         Assert.Equal(before, Rows(await t.AllRowsAsync("cdc_pause", "orders")));
         Assert.Equal(0L, await _pg.ScalarAsync<long>(active));
+
+        // Paused longer than Stream:CdcPausedWarnHours (here 1.8 s): the log says the slot keeps WAL meanwhile.
+        using var admin = await host.AdminAsync();
+        await Eventually.UntilAsync(async () => await admin.GetStringAsync("/admin/logs?tenant=cdc_pause&level=warn"), log => log.Contains("keeps WAL", StringComparison.Ordinal),
+            log => "no warning about the paused slot: " + log);
 
         Assert.Equal(HttpStatusCode.OK, (await t.PostAsync("/tenants/cdc_pause/datasets/orders/resume", null)).StatusCode);
         await MatchesTableAsync(t, "cdc_pause");
