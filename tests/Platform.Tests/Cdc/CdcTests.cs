@@ -181,6 +181,21 @@ public sealed class CdcTests : IAsyncLifetime
         await AssertRefusedAsync(await t.GetAsync("/tenants/cdc_proposed/connections/shop/schema?table=public.nothing"), 422, "table", "exists");
     }
 
+    /// <summary>The same capture with coredms on the Cassandra engine (the stand-in cluster): its catalog rows, upserts and deletes.</summary>
+    [Fact]
+    public async Task CapturedChangesReachCassandraToo()
+    {
+        await using var cluster = CqlStandIn.StandInCluster.Start();
+        var settings = CoredmsTests.CassandraPlatformTests.Settings(cluster.ContactPoint);
+        settings["Stream:RescanSeconds"] = "1";
+        await using var host = await PlatformHost.StartAsync(settings);
+        using var t = await host.TenantAsync("cdc_cassandra");
+        await RegisterAsync(t, "cdc_cassandra");
+        await MatchesTableAsync(t, "cdc_cassandra");
+        await ChangeAsync(0, 300);
+        await MatchesTableAsync(t, "cdc_cassandra");
+    }
+
     [Fact]
     public async Task KillingThePlatformMidStreamLosesAndDoublesNothing()
     {
