@@ -88,6 +88,15 @@ public sealed class ClusterModeTests
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             Assert.Equal(200, (await admin.WaitForRowsAsync("three", "speed_stream", 200, TimeSpan.FromSeconds(90))).Count);
 
+            // Change data capture: the API seals the password and checks the source; the stream manager opens it and captures.
+            await using var pg = await PostgresServer.StartAsync();
+            await pg.ExecuteAsync(Cdc.CdcTests.OrdersTable(500));
+            Assert.Equal(HttpStatusCode.Created, (await admin.PutAsync("/tenants/three/connections/shop", Repo.Body(Cdc.CdcTests.ConnectionTo(pg)))).StatusCode);
+            await admin.RegisterAsync("three", Cdc.CdcTests.Orders(), null);
+            await pg.ExecuteAsync("DELETE FROM orders WHERE order_id <= 100");
+            await Eventually.UntilAsync(async () => (await admin.AllRowsAsync("three", "orders")).Select(r => r.GetProperty("order_id").GetInt32()).Order().ToList(),
+                ids => ids.SequenceEqual(Enumerable.Range(101, 400)), ids => $"the stream manager captured {ids.Count} orders, not orders 101 to 500", TimeSpan.FromSeconds(90));
+
             Assert.All(managers, m => Assert.False(m.HasExited, "a manager stopped:\n" + output));
             Assert.Empty(cassandra.Data.Warnings);
         }

@@ -20,17 +20,20 @@ public sealed class CdcTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _pg = await PostgresServer.StartAsync();
-        await _pg.ExecuteAsync("""
-            CREATE TABLE public.orders (order_id int PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), placed_at timestamptz NOT NULL, paid boolean);
-            INSERT INTO public.orders SELECT i, 'customer ' || (i % 97), (i % 1000) / 4.0, timestamptz '2026-03-01 08:00:00+00' + i * interval '1 minute', i % 3 = 0
-            FROM generate_series(1, 10000) AS i;
-            """);
+        await _pg.ExecuteAsync(OrdersTable(10_000));
     }
+
+    /// <summary>The SQL that creates public.orders with <paramref name="rows"/> rows.</summary>
+    internal static string OrdersTable(int rows) => $"""
+        CREATE TABLE public.orders (order_id int PRIMARY KEY, customer text NOT NULL, amount numeric(10,2), placed_at timestamptz NOT NULL, paid boolean);
+        INSERT INTO public.orders SELECT i, 'customer ' || (i % 97), (i % 1000) / 4.0, timestamptz '2026-03-01 08:00:00+00' + i * interval '1 minute', i % 3 = 0
+        FROM generate_series(1, {rows}) AS i;
+        """;
 
     public async Task DisposeAsync() => await _pg.DisposeAsync();
 
     /// <summary>A data configuration in the seed's format, capturing public.orders.</summary>
-    private static JsonObject Orders(string table = "public.orders") => JsonNode.Parse($$$"""
+    internal static JsonObject Orders(string table = "public.orders") => JsonNode.Parse($$$"""
         {
           "name": "orders", "file_type": "csv", "key_space": "shop", "csv.first.row.as.header": true, "max_file_size_mb": 10,
           "ingestion_mode": "stream",
@@ -46,9 +49,11 @@ public sealed class CdcTests : IAsyncLifetime
         }
         """)!.AsObject();
 
-    private JsonObject Connection(string password = PostgresServer.Password, int? port = null) => new()
+    private JsonObject Connection(string password = PostgresServer.Password, int? port = null) => ConnectionTo(_pg, password, port);
+
+    internal static JsonObject ConnectionTo(PostgresServer pg, string password = PostgresServer.Password, int? port = null) => new()
     {
-        ["type"] = "postgres", ["host"] = "127.0.0.1", ["port"] = port ?? _pg.Port, ["database"] = PostgresServer.Database, ["user"] = PostgresServer.User,
+        ["type"] = "postgres", ["host"] = "127.0.0.1", ["port"] = port ?? pg.Port, ["database"] = PostgresServer.Database, ["user"] = PostgresServer.User,
         ["password"] = password,
     };
 
