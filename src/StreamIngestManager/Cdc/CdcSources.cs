@@ -16,51 +16,27 @@ namespace StreamIngestManager.Cdc;
 /// process, and every <see cref="StreamOptions.RescanSeconds"/>.
 /// </summary>
 internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets, CdcSourceCatalog sources, ConnectionCatalog connections,
-    IServiceProvider services, DataClock clock, IOptions<StreamOptions> options, ILogger<CdcSources> logger) : BackgroundService
+    IServiceProvider services, DataClock clock, IOptions<StreamOptions> options, ILogger<CdcSources> logger)
+    : Tenants.CatalogReconciler(options, logger, "change data capture")
 {
     private readonly Dictionary<(string Tenant, string Dataset), (string Document, CancellationTokenSource Stop, Task Loop)> _running = [];
     private readonly HashSet<(string, string)> _reportedPaused = [];
-    private readonly SemaphoreSlim _wake = new(0);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void Subscribe() => datasets.Changed += OnChanged;
+
+    protected override void Unsubscribe() => datasets.Changed -= OnChanged;
+
+    protected override async Task StopAllAsync()
     {
-        datasets.Changed += OnChanged;
-        try
+        foreach (var key in _running.Keys.ToList())
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await ReconcileAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "Could not bring change data capture in line with the catalog");
-                }
-
-                try
-                {
-                    await _wake.WaitAsync(TimeSpan.FromSeconds(options.Value.RescanSeconds), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            datasets.Changed -= OnChanged;
-            foreach (var key in _running.Keys.ToList())
-            {
-                await StopAsync(key);
-            }
+            await StopAsync(key);
         }
     }
 
-    private void OnChanged(Dataset dataset) => _wake.Release();
+    private void OnChanged(Dataset dataset) => Wake();
 
-    private async Task ReconcileAsync(CancellationToken ct)
+    protected override async Task ReconcileAsync(CancellationToken ct)
     {
         var wanted = new Dictionary<(string, string), Dataset>();
         foreach (var tenant in await tenants.ListAsync(ct))
@@ -73,9 +49,9 @@ internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets,
                     wanted[(tenant.Id, dataset.Name)] = dataset;
                     _reportedPaused.Remove((tenant.Id, dataset.Name));
                 }
-                else if (clock.GetUtcNow() - dataset.Pause.At > TimeSpan.FromHours(options.Value.CdcPausedWarnHours) && _reportedPaused.Add((tenant.Id, dataset.Name)))
+                else if (clock.GetUtcNow() - dataset.Pause.At > TimeSpan.FromHours(Options.CdcPausedWarnHours) && _reportedPaused.Add((tenant.Id, dataset.Name)))
                 {
-                    logger.LogWarning("{TenantId}/{Dataset} has been paused since {PausedAt:u} ({Reason}); its replication slot keeps WAL on the tenant's PostgreSQL until it is resumed or its source removed",
+                    Logger.LogWarning("{TenantId}/{Dataset} has been paused since {PausedAt:u} ({Reason}); its replication slot keeps WAL on the tenant's PostgreSQL until it is resumed or its source removed",
                         tenant.Id, dataset.Name, dataset.Pause.At, dataset.Pause.Reason);
                 }
             }
@@ -125,11 +101,5 @@ internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets,
         {
             await sources.DeleteAsync(state.Tenant, state.Dataset, ct);
         }
-    }
-
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
     }
 }

@@ -12,10 +12,9 @@ namespace StreamIngestManager.Tenants;
 /// changes in this process, and every <see cref="StreamOptions.RescanSeconds"/> for changes made elsewhere.
 /// </summary>
 internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datasets, AgreementCatalog agreements, IStreamTransport transport,
-    IServiceProvider services, IOptions<StreamOptions> options, ILogger<StreamTenants> logger) : BackgroundService
+    IServiceProvider services, IOptions<StreamOptions> options, ILogger<StreamTenants> logger) : CatalogReconciler(options, logger, "the tenants' streams")
 {
     private readonly Dictionary<string, TenantStream> _running = new(StringComparer.Ordinal);
-    private readonly SemaphoreSlim _wake = new(0);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _datasetsChanged = new(StringComparer.Ordinal);
 
     /// <summary>The tenants streaming now (for tests and health).</summary>
@@ -30,46 +29,28 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void Subscribe()
     {
         datasets.Changed += OnChanged;
         agreements.Changed += OnChanged;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    await ReconcileAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    logger.LogError(e, "Could not bring the tenants' streams in line with the catalog");
-                }
+    }
 
-                try
-                {
-                    await _wake.WaitAsync(TimeSpan.FromSeconds(options.Value.RescanSeconds), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-        finally
-        {
-            datasets.Changed -= OnChanged;
-            agreements.Changed -= OnChanged;
-            List<TenantStream> stopping;
-            lock (_running)
-            {
-                stopping = [.. _running.Values];
-                _running.Clear();
-            }
+    protected override void Unsubscribe()
+    {
+        datasets.Changed -= OnChanged;
+        agreements.Changed -= OnChanged;
+    }
 
-            await Task.WhenAll(stopping.Select(s => s.DisposeAsync().AsTask()));
+    protected override async Task StopAllAsync()
+    {
+        List<TenantStream> stopping;
+        lock (_running)
+        {
+            stopping = [.. _running.Values];
+            _running.Clear();
         }
+
+        await Task.WhenAll(stopping.Select(s => s.DisposeAsync().AsTask()));
     }
 
     private void OnChanged<T>(T changed)
@@ -79,7 +60,7 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
             _datasetsChanged[dataset.Tenant] = true;
         }
 
-        _wake.Release();
+        Wake();
     }
 
     /// <summary>Readies a dataset's stream before the tenant's consumer starts or sees it; a failure is logged and tried again at the next look.</summary>
@@ -91,11 +72,11 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning(e, "Could not ready the stream of {TenantId}/{DatasetName}; the consumer may join after its first records", tenant, dataset);
+            Logger.LogWarning(e, "Could not ready the stream of {TenantId}/{DatasetName}; the consumer may join after its first records", tenant, dataset);
         }
     }
 
-    private async Task ReconcileAsync(CancellationToken ct)
+    protected override async Task ReconcileAsync(CancellationToken ct)
     {
         foreach (var tenant in await tenants.ListAsync(ct))
         {
@@ -120,7 +101,7 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
                     _running[tenant.Id] = stream;
                 }
 
-                logger.LogInformation("Streaming for {TenantId}", tenant.Id);
+                Logger.LogInformation("Streaming for {TenantId}", tenant.Id);
             }
             else if (!streams && stream is not null)
             {
@@ -130,7 +111,7 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
                 }
 
                 await stream.DisposeAsync();
-                logger.LogInformation("No more streaming for {TenantId}", tenant.Id);
+                Logger.LogInformation("No more streaming for {TenantId}", tenant.Id);
                 continue;
             }
 
@@ -141,11 +122,5 @@ internal sealed class StreamTenants(TenantCatalog tenants, DatasetCatalog datase
                 stream?.ScanFilesNow();
             }
         }
-    }
-
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
     }
 }
