@@ -8,7 +8,7 @@ public sealed class BatchOptions
     /// <summary>How often requested runs are looked for in the catalog (runs requested in this process start at once).</summary>
     public int PollSeconds { get; set; } = 5;
 
-    /// <summary>How many tenants' runs may execute at the same time (one tenant never runs twice at once).</summary>
+    /// <summary>How many runs this process executes at the same time, all tenants together (each tenant at most its concurrent_runs of them).</summary>
     public int MaxParallelTenants { get; set; } = 2;
 
     /// <summary>How often the schedules are compared with the agreements (changes made in this process apply at once).</summary>

@@ -13,6 +13,12 @@ namespace BatchIngestManager.Runs;
 /// go side by side in all. Runs requested in this process start at once; others are found by polling the queue of
 /// unfinished runs (never a tenant's whole history). On start, <see cref="RunRecovery"/> deals with what a killed
 /// process left.
+/// <para>
+/// Sharing between tenants: slots are handed out in rounds (every waiting tenant's first slot before anyone's second),
+/// tenants served longest ago first; and a tenant holding a slot gives it up after each run while another tenant waits
+/// with no slot at all and none is free. A tenant that keeps requesting runs therefore takes turns with the others
+/// instead of holding the slots for as long as it has runs.
+/// </para>
 /// </summary>
 public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, BatchRun batchRun, RunRecovery recovery, WorkerIdentity me,
     IOptions<BatchOptions> options, DataClock clock, ILogger<RunExecutor> logger) : BackgroundService
@@ -20,6 +26,9 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
     public static readonly TimeSpan LockLease = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<(string Tenant, int Slot), Task> _active = new();
+
+    /// <summary>When each tenant last got a slot in this process (tenants never served here come first).</summary>
+    private readonly Dictionary<string, long> _served = new(StringComparer.Ordinal);
 
     /// <summary>The lock of one of a tenant's run slots (slot 0 is the tenant's id, as before slots).</summary>
     private static string SlotLock(string tenant, int slot) => slot == 0 ? tenant : $"{tenant}#{slot}";
@@ -74,15 +83,28 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
 
     private async Task PumpAsync(CancellationToken ct)
     {
-        foreach (var tenant in (await runs.UnfinishedAsync(null, ct)).Where(r => r.Status == RunStatus.Requested).GroupBy(r => r.Tenant))
+        var waiting = (await runs.UnfinishedAsync(null, ct)).Where(r => r.Status == RunStatus.Requested).GroupBy(r => r.Tenant)
+            .ToDictionary(g => g.Key, g => g.Count());
+        List<string> order;
+        lock (_active)
         {
-            var waiting = tenant.Count();
-            var slots = QuotaPolicy.RunSlots(await agreements.GetAsync(tenant.Key, ct));
-            for (var slot = 0; slot < slots && waiting > 0; slot++)
+            order = [.. waiting.Keys.OrderBy(t => _served.GetValueOrDefault(t, long.MinValue)).ThenBy(t => t, StringComparer.Ordinal)];
+        }
+
+        var slots = new Dictionary<string, int>();
+        foreach (var tenant in order)
+        {
+            slots[tenant] = QuotaPolicy.RunSlots(await agreements.GetAsync(tenant, ct));
+        }
+
+        // Round r offers each tenant its slot r: everyone's first slot before anyone's second.
+        for (var slot = 0; order.Any(t => slot < slots[t] && waiting[t] > 0); slot++)
+        {
+            foreach (var tenant in order.Where(t => slot < slots[t] && waiting[t] > 0))
             {
                 lock (_active)
                 {
-                    if (_active.ContainsKey((tenant.Key, slot)))
+                    if (_active.ContainsKey((tenant, slot)))
                     {
                         continue;
                     }
@@ -93,18 +115,37 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
                     }
                 }
 
-                if (!await runs.TryLockAsync(SlotLock(tenant.Key, slot), me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
+                if (!await runs.TryLockAsync(SlotLock(tenant, slot), me.Id, LockLease, WorkerIdentity.IsDeadHereOrGone, ct))
                 {
                     continue;
                 }
 
-                waiting--;
-                var (id, taken) = (tenant.Key, slot);
+                waiting[tenant]--;
+                var taken = slot;
                 lock (_active)
                 {
-                    _active[(id, taken)] = Task.Run(() => DrainTenantAsync(id, taken, ct), CancellationToken.None);
+                    _served[tenant] = clock.GetTimestamp();
+                    _active[(tenant, taken)] = Task.Run(() => DrainTenantAsync(tenant, taken, ct), CancellationToken.None);
                 }
             }
+        }
+    }
+
+    /// <summary>Whether another tenant has runs waiting, no slot in this process, and no free slot to take.</summary>
+    private async Task<bool> OthersWaitAsync(string tenant, CancellationToken ct)
+    {
+        lock (_active)
+        {
+            if (_active.Count < options.Value.MaxParallelTenants)
+            {
+                return false;
+            }
+        }
+
+        var others = (await runs.UnfinishedAsync(null, ct)).Where(r => r.Status == RunStatus.Requested && r.Tenant != tenant).Select(r => r.Tenant).ToHashSet();
+        lock (_active)
+        {
+            return others.Any(o => !_active.Keys.Any(k => k.Tenant == o));
         }
     }
 
@@ -127,6 +168,10 @@ public sealed class RunExecutor(RunCatalog runs, AgreementCatalog agreements, Ba
                 if (await runs.TryStartAsync(next, me.Id, ct))
                 {
                     await batchRun.ExecuteAsync(next with { Owner = me.Id }, ct);
+                    if (await OthersWaitAsync(tenant, ct))
+                    {
+                        break; // Its turn is over: the slot goes to a tenant that has none.
+                    }
                 }
             }
         }
