@@ -26,6 +26,4 @@ public sealed class CdcSourceCatalog(ICoredms coredms)
     public Task SaveAsync(CdcSourceState state, CancellationToken ct) => _table.SaveAsync(state, ct);
 
     public Task DeleteAsync(string tenant, string dataset, CancellationToken ct) => _table.DeleteAsync([tenant, dataset], ct);
-
-    public Task DeleteTenantAsync(string tenant, CancellationToken ct) => _table.DeleteAsync([tenant], ct);
 }

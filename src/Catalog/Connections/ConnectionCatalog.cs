@@ -32,7 +32,5 @@ public sealed class ConnectionCatalog(ICoredms coredms, SecretBox secrets, DataC
 
     public Task DeleteAsync(string tenant, string name, CancellationToken ct) => _table.DeleteAsync([tenant, name], ct);
 
-    public Task DeleteTenantAsync(string tenant, CancellationToken ct) => _table.DeleteAsync([tenant], ct);
-
     private static string Owner(string tenant, string name) => $"connection:{tenant}/{name}";
 }
