@@ -49,6 +49,13 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             {
                 return;
             }
+            catch (Exception e) when (Lasting(e) is { } reason)
+            {
+                // Trying again would not help: the dataset is paused with the reason, for the tenant to see and resume.
+                logger.IngestionEvent(IngestionEvents.SourceFailed, "{EventAction}: {TenantId}/{Dataset} paused: {ErrorMessage}", dataset.Tenant, dataset.Name, reason);
+                await datasets.SetPauseAsync(dataset.Tenant, dataset.Name, new DatasetPause(clock.GetUtcNow(), reason), CancellationToken.None);
+                return;
+            }
             catch (Exception e)
             {
                 logger.LogWarning("Capture of {TenantId}/{Dataset} from {SourceTable} stopped ({Error}); trying again in {Seconds} s",
@@ -68,6 +75,21 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         }
     }
 
+    /// <summary>
+    /// Why capture cannot go on until someone acts, for failures that do not pass by themselves (the table or the
+    /// connection gone, the login refused, a right missing); null for those worth trying again (the server restarting,
+    /// the network).
+    /// </summary>
+    private static string? Lasting(Exception e) => e switch
+    {
+        LastingFailure lasting => "capture stopped: " + lasting.Message,
+        PostgresException { SqlState: "28P01" or "28000" or "3D000" or "42501" or "42P01" } pg => $"capture stopped: PostgreSQL said {pg.MessageText} ({pg.SqlState})",
+        _ => null,
+    };
+
+    /// <summary>A failure that will not pass by itself: what capture needs is gone, or a change cannot be read.</summary>
+    private sealed class LastingFailure(string message) : Exception(message);
+
     /// <summary>The slot's and publication's name in the tenant's database: the platform's, the tenant's and the dataset's.</summary>
     public static string SlotName(string tenant, string dataset) =>
         $"mysimbdp_{tenant}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(dataset)))[..8]}";
@@ -75,7 +97,7 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
     private async Task CaptureAsync(CancellationToken ct)
     {
         var connection = await connections.GetAsync(dataset.Tenant, _source.Connection, ct)
-            ?? throw new InvalidOperationException($"connection '{_source.Connection}' is not registered");
+            ?? throw new LastingFailure($"connection '{_source.Connection}' is not registered");
         var connectionString = PostgresSource.ConnectionString(connection, connections.PasswordOf(connection), "mysimbdp-cdc");
         _ttl = (await agreements.GetAsync(dataset.Tenant, ct))?.Retention;
         var name = SlotName(dataset.Tenant, dataset.Name);
@@ -87,7 +109,7 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
 
         await using var sql = new NpgsqlConnection(connectionString);
         await sql.OpenAsync(ct);
-        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} does not exist");
+        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new LastingFailure($"table {_source.Table} does not exist");
         if (state is null || !state.SnapshotDone)
         {
             await ExecuteAsync(sql, $"DROP PUBLICATION IF EXISTS {PostgresSource.Quote(name)}", ct);
@@ -144,13 +166,13 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
     private async Task StreamAsync(LogicalReplicationConnection replication, NpgsqlConnection sql, CdcSourceState state, CancellationToken ct)
     {
         var options = new PgOutputReplicationOptions(state.Publication, PgOutputProtocolVersion.V1);
-        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} does not exist");
+        var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new LastingFailure($"table {_source.Table} does not exist");
         await foreach (var message in replication.StartReplication(new PgOutputReplicationSlot(state.Slot), options, ct))
         {
             switch (message)
             {
                 case RelationMessage:
-                    columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new InvalidOperationException($"table {_source.Table} was dropped");
+                    columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new LastingFailure($"table {_source.Table} was dropped");
                     if (await FollowAsync(state, columns, ct) is not { } followed)
                     {
                         return; // Paused: nothing of this transaction was confirmed, so the slot offers it again on resume.
@@ -327,7 +349,7 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
                 var column = dataset.Table.IndexOf(dataset.PrimaryKey[i]);
                 if (delete.Key[i] is not { } text || converters[column].Convert(Encoding.UTF8.GetBytes(text), row) is not null)
                 {
-                    throw new InvalidOperationException($"a deleted row's key field '{dataset.PrimaryKey[i]}' is '{delete.Key[i]}', which the dataset cannot read");
+                    throw new LastingFailure($"a deleted row's key field '{dataset.PrimaryKey[i]}' is '{delete.Key[i]}', which the dataset cannot read");
                 }
 
                 key[i] = row.GetValue(0, column);

@@ -65,9 +65,9 @@ public sealed class CdcTests : IAsyncLifetime
     }
 
     /// <summary>1,000 single-statement transactions: inserts of new orders, updates and deletes of old ones, interleaved.</summary>
-    private async Task ChangeAsync(int from, int count)
+    private async Task ChangeAsync(int from, int count, string password = PostgresServer.Password)
     {
-        await using var connection = new NpgsqlConnection(_pg.ConnectionString());
+        await using var connection = new NpgsqlConnection(_pg.ConnectionString(password: password));
         await connection.OpenAsync();
         for (var i = from; i < from + count; i++)
         {
@@ -83,9 +83,9 @@ public sealed class CdcTests : IAsyncLifetime
     }
 
     /// <summary>The table as the rows API should show it: order_id → "customer|amount|placed_at ms|paid".</summary>
-    private async Task<Dictionary<int, string>> TableAsync()
+    private async Task<Dictionary<int, string>> TableAsync(string password = PostgresServer.Password)
     {
-        await using var connection = new NpgsqlConnection(_pg.ConnectionString());
+        await using var connection = new NpgsqlConnection(_pg.ConnectionString(password: password));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("SELECT order_id, customer, amount::float8, placed_at, paid FROM orders", connection);
         await using var reader = await command.ExecuteReaderAsync();
@@ -106,9 +106,9 @@ public sealed class CdcTests : IAsyncLifetime
         r.GetProperty("paid") is { ValueKind: JsonValueKind.True or JsonValueKind.False } p ? p.GetBoolean() ? "true" : "false" : "null"));
 
     /// <summary>Waits until the dataset holds exactly the table's rows, and says which keys differ if it never does.</summary>
-    private async Task MatchesTableAsync(HttpClient t, string tenant)
+    private async Task MatchesTableAsync(HttpClient t, string tenant, string password = PostgresServer.Password)
     {
-        var table = await TableAsync();
+        var table = await TableAsync(password);
         await Eventually.UntilAsync(async () => Rows(await t.AllRowsAsync(tenant, "orders")), rows => rows.Count == table.Count && rows.All(r => table.GetValueOrDefault(r.Key) == r.Value),
             rows => $"the dataset has {rows.Count} rows, the table {table.Count}; first differences: " + string.Join(", ",
                 rows.Where(r => table.GetValueOrDefault(r.Key) != r.Value).Take(3).Select(r => $"{r.Key}: {r.Value} vs {table.GetValueOrDefault(r.Key)}")
@@ -236,6 +236,28 @@ public sealed class CdcTests : IAsyncLifetime
         {
             Directory.Delete(home, recursive: true);
         }
+    }
+
+    /// <summary>A failure that retrying cannot mend (here the tenant changed the login's password) pauses the dataset with PostgreSQL's words.</summary>
+    [Fact]
+    public async Task ALoginRefusedAfterAReconnectPausesTheDatasetUntilTheConnectionIsMended()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
+        using var t = await host.TenantAsync("cdc_login");
+        await RegisterAsync(t, "cdc_login");
+        await MatchesTableAsync(t, "cdc_login");
+
+        await _pg.ExecuteAsSuperuserAsync($"ALTER ROLE {PostgresServer.User} PASSWORD 'rotated-password-0123'");
+        await _pg.ExecuteAsSuperuserAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE 'mysimbdp_cdc_login_%' AND active");
+        var status = await Eventually.UntilAsync(async () => JsonNode.Parse(await t.GetStringAsync("/tenants/cdc_login/datasets/orders"))!["status"]!,
+            s => s["state"]!.GetValue<string>() == "paused", s => $"the dataset was not paused: {s}", TimeSpan.FromSeconds(60));
+        Assert.Contains("password authentication failed", status["reason"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The tenant registers the new password and resumes: what changed meanwhile arrives.
+        await ChangeAsync(0, 60, "rotated-password-0123");
+        Assert.Equal(HttpStatusCode.OK, (await t.PutAsync("/tenants/cdc_login/connections/shop", Repo.Body(Connection("rotated-password-0123")))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await t.PostAsync("/tenants/cdc_login/datasets/orders/resume", null)).StatusCode);
+        await MatchesTableAsync(t, "cdc_login", "rotated-password-0123");
     }
 
     [Fact]
