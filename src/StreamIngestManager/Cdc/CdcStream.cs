@@ -121,8 +121,12 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         await replication.Open(ct);
         if (state is null || !state.SnapshotDone)
         {
+            // A copy that began before and did not finish may have written rows the table no longer has: this one removes them.
+            var retake = state is { SnapshotDone: false };
             var slot = await replication.CreatePgOutputReplicationSlot(name, slotSnapshotInitMode: LogicalSlotSnapshotInitMode.Export, cancellationToken: ct);
-            var rows = await SnapshotAsync(connectionString, slot.SnapshotName!, columns, ct);
+            await sources.SaveAsync(new CdcSourceState(dataset.Tenant, dataset.Name, _source.Connection, _source.Table, name, name, PostgresSource.Describe(columns),
+                false, clock.GetUtcNow()), ct);
+            var rows = await SnapshotAsync(connectionString, slot.SnapshotName!, columns, retake, ct);
             state = new CdcSourceState(dataset.Tenant, dataset.Name, _source.Connection, _source.Table, name, name, PostgresSource.Describe(columns), true, clock.GetUtcNow());
             await sources.SaveAsync(state, ct);
             logger.IngestionEvent(IngestionEvents.RowsLoaded, "{EventAction}: {TenantId}/{Dataset}: snapshot of {SourceTable}: {RowsLoaded} rows; streaming its changes from {Lsn}",
@@ -132,8 +136,11 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         await StreamAsync(replication, sql, state, ct);
     }
 
-    /// <summary>Copies the table as of the slot's exported snapshot, in chunks; the number of rows.</summary>
-    private async Task<long> SnapshotAsync(string connectionString, string snapshot, IReadOnlyList<SourceColumn> columns, CancellationToken ct)
+    /// <summary>
+    /// Copies the table as of the slot's exported snapshot, in chunks; the number of rows. Taking a copy again after one
+    /// cut short, it then removes from coredms the rows whose keys the snapshot does not have.
+    /// </summary>
+    private async Task<long> SnapshotAsync(string connectionString, string snapshot, IReadOnlyList<SourceColumn> columns, bool retake, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
@@ -160,7 +167,66 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         }
 
         await ApplyAsync("snapshot", ct);
+        await reader.DisposeAsync();
+        if (retake)
+        {
+            await RemoveVanishedAsync(connection, columns, ct);
+        }
+
         return rows;
+    }
+
+    /// <summary>
+    /// Deletes from coredms the rows whose keys the table does not have in the snapshot <paramref name="connection"/>
+    /// reads: coredms's keys a page at a time, looked up in the table by its primary key index.
+    /// </summary>
+    private async Task RemoveVanishedAsync(NpgsqlConnection connection, IReadOnlyList<SourceColumn> columns, CancellationToken ct)
+    {
+        var keys = dataset.PrimaryKey.Select(k => columns.First(c => c.Name == k)).ToList();
+        if (keys.Any(k => k.Type is not ("int2" or "int4" or "int8" or "text" or "varchar" or "bpchar" or "uuid")))
+        {
+            logger.LogWarning("{TenantId}/{Dataset}: the copy of {SourceTable} was taken again; rows its table lost meanwhile are not looked for (key types {Types})",
+                dataset.Tenant, dataset.Name, _source.Table, string.Join(", ", keys.Select(k => k.Type)));
+            return;
+        }
+
+        var positions = dataset.PrimaryKey.Select(k => dataset.Table.IndexOf(k)).ToArray();
+        var unnest = string.Join(", ", keys.Select((_, i) => $"${i + 1}::text[]"));
+        var names = string.Join(", ", keys.Select((_, i) => "k" + i));
+        var match = string.Join(" AND ", keys.Select((k, i) => $"t.{PostgresSource.Quote(k.Name)} = u.k{i}::{k.Type}"));
+        var sql = $"SELECT u.n FROM unnest({unnest}, ${keys.Count + 1}::int[]) AS u({names}, n) WHERE NOT EXISTS (SELECT 1 FROM {PostgresSource.Qualified(_source)} t WHERE {match})";
+        var vanished = new List<object?[]>();
+        string? paging = null;
+        do
+        {
+            var page = await coredms.SelectAsync(dataset.Table, SelectQuery.All(1000, paging), ct);
+            await using var command = new NpgsqlCommand(sql, connection);
+            for (var i = 0; i < keys.Count; i++)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = page.Rows.Select(r => Convert.ToString(r[positions[i]], System.Globalization.CultureInfo.InvariantCulture)).ToArray() });
+            }
+
+            command.Parameters.Add(new NpgsqlParameter { Value = Enumerable.Range(0, page.Rows.Count).ToArray() });
+            await using (var missing = await command.ExecuteReaderAsync(ct))
+            {
+                while (await missing.ReadAsync(ct))
+                {
+                    var row = page.Rows[missing.GetInt32(0)];
+                    vanished.Add(positions.Select(p => row[p]).ToArray());
+                }
+            }
+
+            paging = page.PagingState;
+        }
+        while (paging is not null);
+
+        foreach (var key in vanished)
+        {
+            await coredms.DeleteAsync(dataset.Table, key, ct);
+        }
+
+        logger.LogInformation("{TenantId}/{Dataset}: the copy of {SourceTable} was taken again after one cut short; {Rows} rows the table no longer has were removed",
+            dataset.Tenant, dataset.Name, _source.Table, vanished.Count);
     }
 
     private async Task StreamAsync(LogicalReplicationConnection replication, NpgsqlConnection sql, CdcSourceState state, CancellationToken ct)

@@ -260,6 +260,40 @@ public sealed class CdcTests : IAsyncLifetime
         await MatchesTableAsync(t, "cdc_login", "rotated-password-0123");
     }
 
+    /// <summary>A copy cut short by a crash is taken again whole from a new slot, and what changed meanwhile is not lost.</summary>
+    [Fact]
+    public async Task KillingThePlatformMidSnapshotTakesTheCopyAgainWhole()
+    {
+        await _pg.ExecuteAsync("INSERT INTO orders SELECT i, 'more ' || i, i / 8.0, now(), NULL FROM generate_series(100001, 240000) AS i");
+        var home = Directory.CreateTempSubdirectory("mysimbdp-cdc-snapshot-").FullName;
+        try
+        {
+            var environment = new Dictionary<string, string> { ["Stream__RescanSeconds"] = "1" };
+            var copied = false;
+            await using (var first = await ChildHost.StartAsync(home, environment, line => copied |= line.Contains("snapshot of public.orders", StringComparison.Ordinal)))
+            {
+                using var admin = await first.AdminAsync();
+                Assert.True((await admin.PostAsync("/tenants", Repo.Body(new JsonObject { ["id"] = "cdc_copy" }))).IsSuccessStatusCode);
+                await RegisterAsync(admin, "cdc_copy");
+                await Eventually.UntilAsync(async () => JsonDocument.Parse(await admin.GetStringAsync("/tenants/cdc_copy/datasets/orders/rows?limit=1")).RootElement
+                    .GetProperty("rows").GetArrayLength(), n => n > 0, _ => "the copy never began", every: TimeSpan.FromMilliseconds(5));
+                first.Kill();
+            }
+
+            Assert.False(copied, "the copy finished before the kill: the table is too small to catch it midway");
+            await ChangeAsync(0, 300);
+            await using (var second = await ChildHost.StartAsync(home, environment))
+            {
+                using var admin = await second.AdminAsync();
+                await MatchesTableAsync(admin, "cdc_copy");
+            }
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task EachWrongSettingGetsItsOwnError()
     {
