@@ -3,7 +3,6 @@ using Catalog.Datasets;
 using Catalog.Tenants;
 using Coredms;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace StreamIngestManager.Cdc;
 
@@ -69,7 +68,8 @@ internal sealed class CdcSources(TenantCatalog tenants, DatasetCatalog datasets,
 
         foreach (var (key, running) in _running.ToList())
         {
-            if (!wanted.TryGetValue(key, out var dataset) || dataset.Document.GetRawText() != running.Document)
+            // A capture that ended by itself (it paused its dataset, or the pause did not take) is started again if still wanted.
+            if (!wanted.TryGetValue(key, out var dataset) || dataset.Document.GetRawText() != running.Document || running.Loop.IsCompleted)
             {
                 await StopAsync(key);
             }
