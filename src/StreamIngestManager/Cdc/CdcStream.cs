@@ -284,6 +284,9 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             return state;
         }
 
+        logger.LogInformation("Capture of {TenantId}/{Dataset}: table {SourceTable} changed from ({Before}) to ({After})", dataset.Tenant, dataset.Name, _source.Table,
+            state.Columns, now);
+
         var before = state.Columns.Split(',').ToHashSet(StringComparer.Ordinal);
         var after = now.Split(',').ToHashSet(StringComparer.Ordinal);
         var fields = dataset.Schema.Fields.ToDictionary(f => f.Name, StringComparer.Ordinal);
