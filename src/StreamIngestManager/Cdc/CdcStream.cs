@@ -110,6 +110,18 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         await using var sql = new NpgsqlConnection(connectionString);
         await sql.OpenAsync(ct);
         var columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new LastingFailure($"table {_source.Table} does not exist");
+
+        // Started again (after a failure, a restart, or a copy cut short): the table's columns are held to the same rules
+        // as a change seen while streaming, so that a change made meanwhile is not taken in silently by a new copy.
+        if (state is not null)
+        {
+            if (await FollowAsync(state, columns, ct) is not { } followed)
+            {
+                return;
+            }
+
+            state = followed;
+        }
         if (state is null || !state.SnapshotDone)
         {
             await ExecuteAsync(sql, $"DROP PUBLICATION IF EXISTS {PostgresSource.Quote(name)}", ct);
