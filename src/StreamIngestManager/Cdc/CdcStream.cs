@@ -258,17 +258,28 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
 
                     state = followed;
                     break;
-                case InsertMessage insert:
-                    Upsert(await ReadAsync(insert.NewRow, columns, sql, ct));
-                    break;
-                case UpdateMessage update:
-                    Upsert(await ReadAsync(update.NewRow, columns, sql, ct));
+                case InsertMessage or UpdateMessage:
+                    var tuple = message is InsertMessage insert ? insert.NewRow : ((UpdateMessage)message).NewRow;
+                    var (values, unknown) = await ReadAsync(tuple, columns, sql, state, ct);
+                    if (unknown)
+                    {
+                        // A column the capture has not accepted, without a relation message before it: the same rules apply.
+                        columns = await PostgresSource.ColumnsAsync(sql, _source, ct) ?? throw new LastingFailure($"table {_source.Table} was dropped");
+                        if (await FollowAsync(state, columns, ct) is not { } accepted)
+                        {
+                            return;
+                        }
+
+                        state = accepted;
+                    }
+
+                    Upsert(values);
                     break;
                 case KeyDeleteMessage delete:
-                    Delete(await ReadAsync(delete.Key, columns, null, ct));
+                    Delete((await ReadAsync(delete.Key, columns, null, state, ct)).Values);
                     break;
                 case FullDeleteMessage delete:
-                    Delete(await ReadAsync(delete.OldRow, columns, null, ct));
+                    Delete((await ReadAsync(delete.OldRow, columns, null, state, ct)).Values);
                     break;
                 case CommitMessage commit:
                     await ApplyAsync("cdc-" + commit.TransactionEndLsn, ct);
@@ -332,8 +343,9 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
     /// A tuple's values, by column. A value PostgreSQL left out because it is stored out of line and the update did not
     /// touch it (an unchanged TOAST value) is read from the table, as the row is now.
     /// </summary>
-    private async Task<(string Name, string Type, string? Text)[]> ReadAsync(ReplicationTuple tuple, List<SourceColumn> columns, NpgsqlConnection? sql,
-        CancellationToken ct)
+    /// <remarks><c>Unknown</c> tells that the tuple has a column the capture's accepted columns (<paramref name="state"/>) do not.</remarks>
+    private async Task<((string Name, string Type, string? Text)[] Values, bool Unknown)> ReadAsync(ReplicationTuple tuple, List<SourceColumn> columns,
+        NpgsqlConnection? sql, CdcSourceState state, CancellationToken ct)
     {
         var values = new List<(string, string, string?)>();
         var unchanged = false;
@@ -359,7 +371,8 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             await FillUnchangedAsync(sql, captured, ct);
         }
 
-        return captured;
+        var accepted = state.Columns.Split(',').Select(c => c.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+        return (captured, values.Any(v => !accepted.Contains(v.Item1)));
     }
 
     private async Task FillUnchangedAsync(NpgsqlConnection sql, (string Name, string Type, string? Text)[] values, CancellationToken ct)
