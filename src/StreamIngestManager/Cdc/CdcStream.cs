@@ -30,6 +30,10 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
     public const int ChunkRows = 5000;
 
     private readonly DatasetSource _source = dataset.Source!;
+    private readonly HashSet<string> _fieldNames = dataset.Schema.Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>The column names of the last accepted columns (<see cref="CdcSourceState.Columns"/>), kept until they change.</summary>
+    private (string Columns, HashSet<string> Names) _accepted = ("", []);
     private readonly Dictionary<string, Change> _changes = new(StringComparer.Ordinal);
     private TimeSpan? _ttl;
 
@@ -335,8 +339,7 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
     /// <summary>The schema's fields that are columns of the table, and the key (always).</summary>
     private List<SourceColumn> Captured(IReadOnlyList<SourceColumn> columns)
     {
-        var fields = dataset.Schema.Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        return columns.Where(c => fields.Contains(c.Name)).ToList();
+        return columns.Where(c => _fieldNames.Contains(c.Name)).ToList();
     }
 
     /// <summary>
@@ -364,15 +367,18 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             }
         }
 
-        var fields = dataset.Schema.Fields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
-        var captured = values.Where(v => fields.Contains(v.Item1)).ToArray();
+        var captured = values.Where(v => _fieldNames.Contains(v.Item1)).ToArray();
         if (unchanged && sql is not null)
         {
             await FillUnchangedAsync(sql, captured, ct);
         }
 
-        var accepted = state.Columns.Split(',').Select(c => c.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
-        return (captured, values.Any(v => !accepted.Contains(v.Item1)));
+        if (_accepted.Columns != state.Columns)
+        {
+            _accepted = (state.Columns, state.Columns.Split(',').Select(c => c.Split(' ')[0]).ToHashSet(StringComparer.Ordinal));
+        }
+
+        return (captured, values.Any(v => !_accepted.Names.Contains(v.Item1)));
     }
 
     private async Task FillUnchangedAsync(NpgsqlConnection sql, (string Name, string Type, string? Text)[] values, CancellationToken ct)
