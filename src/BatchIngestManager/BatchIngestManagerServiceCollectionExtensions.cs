@@ -18,6 +18,7 @@ public static class BatchIngestManagerServiceCollectionExtensions
             .Validate(o => o.RetentionSweepMinutes >= 1, "Batch:RetentionSweepMinutes must be at least 1")
             .ValidateOnStart();
         services.AddIngestion(configuration);
+        services.AddLakePublisher();
         services.AddSingleton<BatchRun>();
         services.AddSingleton<BatchAppStep>();
         services.AddSingleton<RunRecovery>();

@@ -33,6 +33,7 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<Requests.IdempotencyKeys>();
         services.AddSingleton<AgreementCatalog>();
         services.AddSingleton<FileCatalog>();
+        services.AddSingleton<FileSinks>();
         services.AddSingleton<StagingArea>();
         services.AddSingleton<Runs.RunCatalog>();
         services.AddSingleton<Usage.UsageMeter>();
@@ -45,7 +46,7 @@ public static class CatalogServiceCollectionExtensions
         services.AddSingleton<Connections.ConnectionCatalog>();
         services.AddSingleton<Connections.CdcSourceCatalog>();
         services.TryAddSingleton(TimeProvider.System);
-        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog) })
+        foreach (var part in new[] { typeof(AgreementCatalog), typeof(DatasetCatalog), typeof(FileCatalog), typeof(FileSinks), typeof(Runs.RunCatalog), typeof(Usage.UsageLedger), typeof(Logs.LogCatalog) })
         {
             services.AddSingleton(sp => (Tenants.ITenantData)sp.GetRequiredService(part));
         }

@@ -196,8 +196,24 @@ public static class PlatformTables
         new Column("updated_at", DataType.Timestamp),
     ], ["tenant"], ["dataset"]);
 
+    /// <summary>What each of a file's sinks besides coredms (the data lake) wrote of it, or why it has not yet.</summary>
+    public static readonly TableSchema FileSinks = new(Ks, "file_sinks",
+    [
+        new Column("tenant", DataType.Text),
+        new Column("file_id", DataType.Text),
+        new Column("sink", DataType.Text),
+        new Column("dataset", DataType.Text),
+        new Column("status", DataType.Text),
+        new Column("rows", DataType.BigInt),
+        new Column("files", DataType.Int),
+        new Column("attempts", DataType.Int),
+        new Column("error", DataType.Text),
+        new Column("updated_at", DataType.Timestamp),
+    ], ["tenant"], ["file_id", "sink"]);
+
     public static IReadOnlyList<TableSchema> All =>
-        [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, IdempotencyKeys, UsageDays, StagedBytes, LogEvents, Connections, CdcSources];
+        [Tenants, Datasets, Agreements, Files, Runs, RunQueue, TenantLocks, Schemas, DatasetSchemas, IdempotencyKeys, UsageDays, StagedBytes, LogEvents, Connections, CdcSources,
+            FileSinks];
 
     public static async Task EnsureAsync(ICoredms coredms, CancellationToken ct)
     {

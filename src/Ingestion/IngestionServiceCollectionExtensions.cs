@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Ingestion.Pipeline;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace Ingestion;
 
@@ -34,6 +35,26 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<DatasetReplace>();
         services.TryAddSingleton<Staging.FileStager>();
         services.TryAddSingleton<Staging.StagingScanner>();
+        services.AddOptions<Lake.LakeOptions>().Bind(configuration.GetSection(Lake.LakeOptions.Section))
+            .Validate(o => o.RollRows >= 1 && o.RollBytes >= 1, "Lake:RollRows and Lake:RollBytes must be at least 1").ValidateOnStart();
+        services.TryAddSingleton<Lake.LakeSpool>();
+        services.TryAddSingleton<Lake.ILakeStore>(sp =>
+        {
+            var root = sp.GetRequiredService<IOptions<Lake.LakeOptions>>().Value.Root;
+            return new Lake.LocalLakeStore(root.Length > 0 ? root : Path.Combine(sp.GetRequiredService<IOptions<Catalog.PlatformOptions>>().Value.Home, "lake"));
+        });
+        services.AddSingleton<Catalog.Tenants.ITenantData, Lake.LakeTenantData>();
+        return services;
+    }
+
+    /// <summary>Runs the lake publisher of this worker's spool (once per process, whichever manager asks first).</summary>
+    public static IServiceCollection AddLakePublisher(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ImplementationType == typeof(Lake.LakePublisher)))
+        {
+            services.AddHostedService<Lake.LakePublisher>();
+        }
+
         return services;
     }
 }

@@ -26,11 +26,13 @@ public static class IngestionEvents
     public const string DatasetPaused = "dataset.paused";
     public const string DatasetResumed = "dataset.resumed";
     public const string SourceFailed = "source.failed";
+    public const string LakeWritten = "lake.written";
+    public const string LakeFailed = "lake.failed";
 
     /// <summary>The level an action is logged at: failures and refusals are warnings, everything else information.</summary>
     public static LogLevel LevelOf(string action) => action switch
     {
-        FileFailed or QuotaExceeded or UploadRefused or EventsRefused => LogLevel.Warning,
+        FileFailed or QuotaExceeded or UploadRefused or EventsRefused or LakeFailed => LogLevel.Warning,
         SourceFailed => LogLevel.Error,
         _ => LogLevel.Information,
     };

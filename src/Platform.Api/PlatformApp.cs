@@ -15,6 +15,7 @@ using Platform.Api.Events;
 using Platform.Api.Files;
 using Platform.Api.Health;
 using Platform.Api.Ingest;
+using Platform.Api.Lake;
 using Platform.Api.Logs;
 using Platform.Api.Problems;
 using Platform.Api.Rows;
@@ -108,6 +109,7 @@ public static class PlatformApp
         app.MapAgreements();
         app.MapConnections();
         app.MapFiles();
+        app.MapLake();
         app.MapIngest();
         app.MapEvents();
         app.MapLogs();

@@ -44,6 +44,9 @@ public sealed record DataConfigurationDocument
     /// <summary>Where the rows come from besides files and events: <c>{"type": "postgres_cdc", "connection", "table"}</c>.</summary>
     [JsonPropertyName("source")] public JsonElement? Source { get; init; }
 
+    /// <summary>Where rows go besides coredms: <c>[{"type": "lake", "partition_by", "compression"}]</c>.</summary>
+    [JsonPropertyName("sinks")] public JsonElement? Sinks { get; init; }
+
     /// <summary>Properties the contract does not define; each is reported, since a typo would otherwise go unnoticed.</summary>
     [JsonExtensionData] public Dictionary<string, JsonElement>? Unknown { get; init; }
 }

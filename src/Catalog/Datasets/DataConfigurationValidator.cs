@@ -236,6 +236,7 @@ public sealed partial class DataConfigurationValidator : AbstractValidator<DataC
         ValidatePartitionKey(document, primaryKey, ctx);
         QualityRules.Validate(document.Quality, record, ctx);
         FieldFormats.Validate(document.Formats, record, ctx);
+        LakeSink.Validate(document.Sinks, record, ctx);
     }
 
     private static List<string> ValidatePrimaryKey(DataConfigurationDocument document, RecordSchema record, ValidationContext<DataConfigurationDocument> ctx)

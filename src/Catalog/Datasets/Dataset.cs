@@ -87,6 +87,7 @@ public sealed class Dataset
         Source = d.Source is { ValueKind: JsonValueKind.Object } source
             ? new DatasetSource(source.GetProperty("type").GetString()!, source.GetProperty("connection").GetString()!, source.GetProperty("table").GetString()!)
             : null;
+        Lake = LakeSink.From(d.Sinks);
         Keyspace = KeyspaceNames.Physical(tenant, LogicalKeySpace);
         BaseTableName = Schema.Name.ToLowerInvariant();
         TableName = tableName ?? BaseTableName;
@@ -133,6 +134,9 @@ public sealed class Dataset
 
     /// <summary>The database table whose changes feed the dataset, if any (besides files and events).</summary>
     public DatasetSource? Source { get; }
+
+    /// <summary>The data lake sink its rows are also written to, if any.</summary>
+    public LakeSink? Lake { get; }
 
     public bool FirstRowIsHeader { get; }
 

@@ -15,7 +15,7 @@ namespace Ingestion.Pipeline;
 /// and exact counts.
 /// </summary>
 public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, StagingArea staging, ICoredms coredms, FileIngestion ingestion, QuotaPolicy quotas,
-    DatasetCatalog datasets, DatasetReplace replace, DataClock clock, ILogger<StagedFileIngestor> logger)
+    DatasetCatalog datasets, DatasetReplace replace, Lake.LakeSpool lake, DataClock clock, ILogger<StagedFileIngestor> logger)
 {
     /// <summary>
     /// Ingests a claimed file (from <paramref name="content"/> when a tenant's app rewrote it, else from its staged
@@ -32,11 +32,28 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
         using var renewal = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var renewing = claims.RenewAsync(claimed, () => Interlocked.Read(ref rowsRead), renewal.Token);
         IngestionResult result;
+        Lake.LakeFileWriter? lakeFiles = null;
         try
         {
-            Task<IngestionResult> RunAsync(Dataset into) => ingestion.RunAsync(into, claimed.FileId,
-                () => new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
-                sink ?? new CoredmsSink(coredms, ttl), read => Interlocked.Exchange(ref rowsRead, read), ct: ct);
+            // Into coredms and, when the dataset has a lake sink, into this file's lake files at once (each run of the file anew).
+            async Task<IngestionResult> RunAsync(Dataset into)
+            {
+                var target = sink ?? new CoredmsSink(coredms, ttl);
+                if (sink is null && into.Lake is not null)
+                {
+                    if (lakeFiles is not null)
+                    {
+                        await lakeFiles.DiscardAsync();
+                    }
+
+                    lakeFiles = lake.Begin(into, claimed.FileId, claimed.ReceivedAt);
+                    target = new Lake.LakeTeeSink(target, lakeFiles);
+                }
+
+                return await ingestion.RunAsync(into, claimed.FileId,
+                    () => new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
+                    target, read => Interlocked.Exchange(ref rowsRead, read), ct: ct);
+            }
 
             // The dataset as registered now: a replace may have moved it to another table since the scan that found the file.
             dataset = await datasets.GetAsync(claimed.Tenant, dataset.Name, ct) ?? dataset;
@@ -64,6 +81,20 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
         {
             await renewal.CancelAsync();
             await renewing;
+        }
+
+        if (lakeFiles is not null)
+        {
+            // Whatever coredms took goes to the lake too; handed over before the file finishes, so that a crash in between
+            // ingests the file again (rewriting the same lake files) rather than leaving them unpublished.
+            if (result.RowsLoaded > 0)
+            {
+                await lake.CompleteAsync(lakeFiles, ct);
+            }
+            else
+            {
+                await lakeFiles.DiscardAsync();
+            }
         }
 
         return await FinishAsync(claimed with

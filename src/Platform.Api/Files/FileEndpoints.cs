@@ -13,13 +13,22 @@ namespace Platform.Api.Files;
 
 public sealed record UploadResponse(string FileId, string Dataset, string Name, string Status, long Bytes, string Mode);
 
+/// <summary>
+/// A file and its outcome; <paramref name="Sinks"/> says what each sink besides coredms (the lake) wrote of it: pending (spooled,
+/// waiting), retrying (with the last error and attempts) or written, with the rows and files.
+/// </summary>
 public sealed record FileView(
     string FileId, string Dataset, string Name, string Mode, string Status, long Bytes, long? RowsRead, long? RowsLoaded, long? RowsQuarantined,
-    long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error)
+    long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error,
+    IReadOnlyDictionary<string, SinkView>? Sinks = null)
 {
-    public static FileView From(FileRecord f) => new(f.FileId, f.Dataset, f.Name, f.Mode, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
-        f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error);
+    public static FileView From(FileRecord f, IEnumerable<FileSinkRecord>? sinks = null) => new(f.FileId, f.Dataset, f.Name, f.Mode, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
+        f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error,
+        sinks?.ToDictionary(s => s.Sink, s => new SinkView(s.Status, s.Rows, s.Files, s.Attempts, s.Error, s.UpdatedAt)) is { Count: > 0 } views ? views : null);
 }
+
+/// <summary>Where a file stands in one sink: status, rows and files (once written), attempts and the last error.</summary>
+public sealed record SinkView(string Status, long Rows, int Files, int Attempts, string? Error, DateTimeOffset UpdatedAt);
 
 public sealed record FileList(IReadOnlyList<FileView> Files);
 
@@ -122,20 +131,23 @@ public static class FileEndpoints
         }
     }
 
-    public static async Task<Ok<FileList>> List(TenantContext tenant, FileCatalog files, string? status, string? dataset, int? limit, CancellationToken ct)
+    public static async Task<Ok<FileList>> List(TenantContext tenant, FileCatalog files, FileSinks sinks, string? status, string? dataset, int? limit, CancellationToken ct)
     {
         var all = await files.ListAsync(tenant.Id, ct);
+        var written = (await sinks.OfTenantAsync(tenant.Id, ct)).ToLookup(s => s.FileId, StringComparer.Ordinal);
         var selected = all.Where(f => (status is null || f.Status == status) && (dataset is null || f.Dataset == dataset))
             .OrderByDescending(f => f.FileId, StringComparer.Ordinal)
             .Take(Math.Clamp(limit ?? 1000, 1, 10_000))
-            .Select(FileView.From)
+            .Select(f => FileView.From(f, written[f.FileId]))
             .ToList();
         return TypedResults.Ok(new FileList(selected));
     }
 
-    public static async Task<Results<Ok<FileView>, ProblemHttpResult>> Get([FromRoute(Name = "file_id")] string fileId, TenantContext tenant, FileCatalog files, CancellationToken ct)
+    public static async Task<Results<Ok<FileView>, ProblemHttpResult>> Get([FromRoute(Name = "file_id")] string fileId, TenantContext tenant, FileCatalog files,
+        FileSinks sinks, CancellationToken ct)
     {
         var file = await files.GetAsync(tenant.Id, fileId, ct);
-        return file is null ? Problem.NotFound($"Tenant '{tenant.Id}' has no file '{fileId}'.") : TypedResults.Ok(FileView.From(file));
+        return file is null ? Problem.NotFound($"Tenant '{tenant.Id}' has no file '{fileId}'.")
+            : TypedResults.Ok(FileView.From(file, await sinks.OfFileAsync(tenant.Id, fileId, ct)));
     }
 }

@@ -31,19 +31,23 @@ public sealed class CrashTests
         return path;
     }
 
+    /// <summary>The dataset also has a lake sink, its files cut every 100,000 rows, so that the kill finds lake files in the spool, some finished, one being written.</summary>
     [Fact]
     public async Task KillingThePlatformMidFileLosesAndDoublesNothing()
     {
         var home = Directory.CreateTempSubdirectory("mysimbdp-crash-").FullName;
+        var lake = new Dictionary<string, string> { ["Lake__RollRows"] = "100000" };
         try
         {
             var file = BuildFile(home);
             string fileId;
-            await using (var first = await ChildHost.StartAsync(home))
+            var lakeFiles = 0;
+            await using (var first = await ChildHost.StartAsync(home, lake))
             {
                 using var admin = await first.AdminAsync();
                 Assert.True((await admin.PostAsync("/tenants", Repo.Body(new System.Text.Json.Nodes.JsonObject { ["id"] = "crash" }))).IsSuccessStatusCode);
-                await admin.RegisterAsync("crash", Flows.DatasetA(), Flows.AgreementWithoutApp());
+                await admin.RegisterAsync("crash", Flows.DatasetA().With("sinks", new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["type"] = "lake" })),
+                    Flows.AgreementWithoutApp());
                 await using (var content = File.OpenRead(file))
                 {
                     var upload = await admin.PostAsync("/tenants/crash/datasets/speed_tracking/files", new MultipartFormDataContent { { new StreamContent(content), "file", "big.csv" } });
@@ -56,13 +60,15 @@ public sealed class CrashTests
                         var rows = JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/datasets/speed_tracking/rows?limit=1")).RootElement.GetProperty("rows");
                         var status = (await admin.FileAsync("crash", fileId)).GetProperty("status").GetString();
                         Assert.True(status is "staged" or "processing", $"the file is {status} before the kill: the file is too small to catch it midway");
-                        return rows.GetArrayLength() > 0 && status == "processing";
+                        var spool = Path.Combine(home, "spool", "lake");
+                        return rows.GetArrayLength() > 0 && status == "processing" && Directory.Exists(spool)
+                            && Directory.EnumerateFiles(spool, "*.parquet", SearchOption.AllDirectories).Any();
                     },
                     "the ingestion was never seen in progress", every: TimeSpan.FromMilliseconds(10));
                 first.Kill();
             }
 
-            await using (var second = await ChildHost.StartAsync(home))
+            await using (var second = await ChildHost.StartAsync(home, lake))
             {
                 using var admin = await second.AdminAsync();
                 var runs = await Eventually.UntilAsync(
@@ -78,11 +84,20 @@ public sealed class CrashTests
                 Assert.Equal(Rows - (Rows / BadEvery), after.GetProperty("rows_loaded").GetInt64());
                 Assert.Equal(Rows / BadEvery, after.GetProperty("rows_quarantined").GetInt64());
                 Assert.Single(JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/files")).RootElement.GetProperty("files").EnumerateArray());
+                lakeFiles = (await Eventually.UntilAsync(() => admin.FileAsync("crash", fileId), f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object
+                    && s.GetProperty("lake").GetProperty("status").GetString() == "written", f => $"the lake files were not written: {f}"))
+                    .GetProperty("sinks").GetProperty("lake").GetProperty("files").GetInt32();
             }
 
             var (keys, quarantined) = await CountAsync(Path.Combine(home, "coredms"));
             Assert.Equal(Rows - (Rows / BadEvery), keys);
             Assert.Equal(Rows / BadEvery, quarantined);
+
+            // The lake, read by DuckDB: every loaded row once, in the whole files the file's record counts (cut at 100,000 rows) and nothing else.
+            var inLake = Assert.Single(Lake.DuckDb.Query($"select count(*), count(distinct (sensor_id, reading_id)), count(distinct filename) from {Lake.DuckDb.Files(Path.Combine(home, "lake"), "crash", "speed_tracking").Replace("hive_partitioning = true", "filename = true")}"));
+            Assert.True(lakeFiles >= 2, $"{lakeFiles} lake files: the files were not cut by rows");
+            Assert.Equal((Rows - (Rows / BadEvery), Rows - (Rows / BadEvery), (long)lakeFiles), (Lake.DuckDb.Long(inLake[0]), Lake.DuckDb.Long(inLake[1]), Lake.DuckDb.Long(inLake[2])));
+            Assert.Empty(Directory.EnumerateFiles(Path.Combine(home, "lake"), ".*", SearchOption.AllDirectories));
         }
         finally
         {

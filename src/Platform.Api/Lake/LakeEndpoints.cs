@@ -1,0 +1,47 @@
+using Catalog.Datasets;
+using Ingestion.Lake;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Api.Auth;
+using Platform.Api.Problems;
+
+namespace Platform.Api.Lake;
+
+/// <summary>One Parquet file of a dataset's lake: its name within its partition, size and when it was written.</summary>
+public sealed record LakeFileView(string Name, long Bytes, DateTimeOffset Modified);
+
+/// <summary>A partition of a dataset's lake (<c>date=2026-12-01/hour=07</c>) and its files.</summary>
+public sealed record LakePartitionView(string Partition, long Bytes, IReadOnlyList<LakeFileView> Files);
+
+/// <summary>A dataset's lake: where it is (the key prefix below the lake's root), its sink settings and partitions.</summary>
+public sealed record LakeView(string Dataset, string Prefix, string? PartitionBy, string Compression, int Files, long Bytes, IReadOnlyList<LakePartitionView> Partitions);
+
+public static class LakeEndpoints
+{
+    public static void MapLake(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/tenants/{tenant}/datasets").ForTenant().WithTags("Lake");
+        group.MapGet("/{name}/lake", List).WithSummary("The dataset's data lake: its Parquet files by partition (only whole files are ever listed).");
+    }
+
+    public static async Task<Results<Ok<LakeView>, ProblemHttpResult>> List(string name, TenantContext tenant, DatasetCatalog datasets, ILakeStore store, CancellationToken ct)
+    {
+        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        if (dataset.Lake is not { } lake)
+        {
+            return Problem.Of(StatusCodes.Status409Conflict, "no-lake-sink", "No lake sink", $"Dataset '{name}' has no lake sink; add {{\"type\": \"lake\"}} to its 'sinks' to write one.");
+        }
+
+        var prefix = $"{tenant.Id}/{name}/";
+        var partitions = (await store.ListAsync(prefix, ct))
+            .Where(o => o.Key.EndsWith(".parquet", StringComparison.Ordinal))
+            .GroupBy(o => o.Key[prefix.Length..o.Key.LastIndexOf('/')])
+            .Select(g => new LakePartitionView(g.Key, g.Sum(o => o.Bytes), g.Select(o => new LakeFileView(o.Key[(o.Key.LastIndexOf('/') + 1)..], o.Bytes, o.Modified)).ToList()))
+            .ToList();
+        return TypedResults.Ok(new LakeView(name, prefix, lake.PartitionBy, lake.Compression.ToString().ToLowerInvariant(), partitions.Sum(p => p.Files.Count),
+            partitions.Sum(p => p.Bytes), partitions));
+    }
+}
