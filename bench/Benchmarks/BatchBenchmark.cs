@@ -23,6 +23,12 @@ internal static class BatchBenchmark
         var work = Directory.CreateTempSubdirectory("mysimbdp-bench-").FullName;
         try
         {
+            if (args.Contains("--lake"))
+            {
+                await LakeLineAsync(work, root, rows);
+                return 0;
+            }
+
             Console.WriteLine($"Batch ingestion, {rows:N0} rows per file, upload -> loaded through the platform vs sqlite3 .import of the same file (file order, no validation)");
             Console.WriteLine($"{"shape",-42}{"MB",7}{"sqlite3 s",11}{"rows/s",11}{"mysimbdp s",12}{"rows/s",11}{"ratio",8}{"start ms",10}{"upload s",10}{"file s",8}");
             PlatformRun? seedA = null;
@@ -46,6 +52,7 @@ internal static class BatchBenchmark
                 return 0;
             }
 
+            await LakeLineAsync(work, root, rows);
             var dirtyShape = BatchShape.SeedA(root);
             var dirty = Path.Combine(work, "dirty.csv");
             dirtyShape.Generate(dirty, rows, badShare: 0.05);
@@ -75,6 +82,24 @@ internal static class BatchBenchmark
         }
     }
 
+    /// <summary>
+    /// Seed A's file into coredms alone, then into a dataset with a lake sink, timed until its lake files are written
+    /// (published) too; the ratio is coredms alone's time over that.
+    /// </summary>
+    private static async Task LakeLineAsync(string work, string root, int rows)
+    {
+        var lakeShape = BatchShape.SeedA(root);
+        lakeShape.Dataset["sinks"] = new JsonArray(new JsonObject { ["type"] = "lake" });
+        var file = Path.Combine(work, "lake.csv");
+        lakeShape.Generate(file, rows);
+        var alone = await PlatformAsync(work, BatchShape.SeedA(root), file);
+        var withLake = await PlatformAsync(work, lakeShape, file, lake: true);
+        Console.WriteLine($"(1) into coredms + lake (snappy Parquet): loaded {withLake.Time.TotalSeconds:F2} s, lake written {withLake.LakeWritten.TotalSeconds:F2} s, " +
+            $"{Measure.Rate(rows, withLake.LakeWritten)} rows/s, {alone.Time / withLake.LakeWritten:F2}x coredms alone in this run ({alone.Time.TotalSeconds:F2} s; " +
+            $"target >= 0.70x); {withLake.LakeFiles} files, {withLake.LakeBytes / 1e6:F1} MB");
+        File.Delete(file);
+    }
+
     /// <summary>Flushes the page cache's pending writes, so that no timed phase pays for the previous one's.</summary>
     private static void Settle() => Process.Start("sync")!.WaitForExit();
 
@@ -99,7 +124,15 @@ internal static class BatchBenchmark
         return watch.Elapsed;
     }
 
-    private sealed record PlatformRun(TimeSpan Time, TimeSpan Upload, TimeSpan Ingest, TimeSpan StartDelay, long Loaded, long Quarantined, long PeakRss, string Rules);
+    private sealed record PlatformRun(TimeSpan Time, TimeSpan Upload, TimeSpan Ingest, TimeSpan StartDelay, long Loaded, long Quarantined, long PeakRss, string Rules)
+    {
+        /// <summary>Upload to the lake files written, for a dataset with a lake sink.</summary>
+        public TimeSpan LakeWritten { get; init; }
+
+        public int LakeFiles { get; init; }
+
+        public long LakeBytes { get; init; }
+    }
 
     private static Task<PlatformProcess> RegisteredAsync(string work, BatchShape shape) =>
         PlatformProcess.StartAsync(Path.Combine(work, "home-" + Guid.NewGuid().ToString("N")[..8]), shape);
@@ -111,8 +144,8 @@ internal static class BatchBenchmark
             new MultipartFormDataContent { { new StreamContent(content, 1 << 20), "file", Path.GetFileName(file) } })).GetProperty("file_id").GetString()!;
     }
 
-    /// <summary>Uploads the file, asks for a run and waits for the file's outcome; times upload to outcome.</summary>
-    private static async Task<PlatformRun> PlatformAsync(string work, BatchShape shape, string file)
+    /// <summary>Uploads the file, asks for a run and waits for the file's outcome; times upload to outcome (and to its lake files written).</summary>
+    private static async Task<PlatformRun> PlatformAsync(string work, BatchShape shape, string file, bool lake = false)
     {
         await using var platform = await RegisteredAsync(work, shape);
         Settle();
@@ -121,11 +154,26 @@ internal static class BatchBenchmark
         var uploaded = watch.Elapsed;
         var runId = (await platform.PostAsync($"/tenants/{shape.Tenant}/datasets/{shape.DatasetName}/ingest", null)).GetProperty("run_id").GetString()!;
         var outcome = await OutcomeAsync(platform, shape, fileId);
-        watch.Stop();
+        var loaded = watch.Elapsed;
         var run = await BenchApi.SendAsync(platform.Http, HttpMethod.Get, $"/tenants/{shape.Tenant}/runs/{runId}", null);
+        var (lakeWritten, lakeFiles) = (TimeSpan.Zero, 0);
+        if (lake)
+        {
+            JsonElement sink;
+            while ((sink = (await BenchApi.SendAsync(platform.Http, HttpMethod.Get, $"/tenants/{shape.Tenant}/files/{fileId}", null)).GetProperty("sinks").GetProperty("lake"))
+                   .GetProperty("status").GetString() != "written")
+            {
+                await Task.Delay(10);
+            }
+
+            (lakeWritten, lakeFiles) = (watch.Elapsed, sink.GetProperty("files").GetInt32());
+        }
+
+        watch.Stop();
         var ingest = outcome.GetProperty("finished_at").GetDateTimeOffset() - outcome.GetProperty("started_at").GetDateTimeOffset();
-        return new PlatformRun(watch.Elapsed, uploaded, ingest, StartDelay(run), outcome.GetProperty("rows_loaded").GetInt64(), outcome.GetProperty("rows_quarantined").GetInt64(),
-            platform.PeakResidentBytes(), await QuarantineRulesAsync(platform, shape));
+        var lakeBytes = lake ? Directory.EnumerateFiles(Path.Combine(platform.Home, "lake"), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+        return new PlatformRun(loaded, uploaded, ingest, StartDelay(run), outcome.GetProperty("rows_loaded").GetInt64(), outcome.GetProperty("rows_quarantined").GetInt64(),
+            platform.PeakResidentBytes(), await QuarantineRulesAsync(platform, shape)) { LakeWritten = lakeWritten, LakeFiles = lakeFiles, LakeBytes = lakeBytes };
     }
 
     private static async Task<JsonElement> OutcomeAsync(PlatformProcess platform, BatchShape shape, string fileId)
