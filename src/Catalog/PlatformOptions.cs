@@ -42,6 +42,8 @@ public static class PlatformEnvironment
         ["MYSIMBDP_CASSANDRA"] = "Coredms:Cassandra:ContactPoints",
         ["MYSIMBDP_KAFKA"] = "Transport:Kafka:BootstrapServers",
         ["MYSIMBDP_ELASTICSEARCH"] = "Logs:Elasticsearch:Url",
+        ["MYSIMBDP_LAKE_S3_URL"] = "Lake:S3:ServiceUrl",
+        ["MYSIMBDP_LAKE_S3_BUCKET"] = "Lake:S3:Bucket",
     };
 
     /// <summary>Maps each set variable of <see cref="Variables"/> to its setting, under any setting given explicitly (command line, appsettings, ASP.NET-style variables).</summary>

@@ -40,8 +40,9 @@ public static class IngestionServiceCollectionExtensions
         services.TryAddSingleton<Lake.LakeSpool>();
         services.TryAddSingleton<Lake.ILakeStore>(sp =>
         {
-            var root = sp.GetRequiredService<IOptions<Lake.LakeOptions>>().Value.Root;
-            return new Lake.LocalLakeStore(root.Length > 0 ? root : Path.Combine(sp.GetRequiredService<IOptions<Catalog.PlatformOptions>>().Value.Home, "lake"));
+            var lake = sp.GetRequiredService<IOptions<Lake.LakeOptions>>().Value;
+            return lake.S3.IsSet ? new Lake.S3LakeStore(lake.S3)
+                : new Lake.LocalLakeStore(lake.Root.Length > 0 ? lake.Root : Path.Combine(sp.GetRequiredService<IOptions<Catalog.PlatformOptions>>().Value.Home, "lake"));
         });
         services.AddSingleton<Catalog.Tenants.ITenantData, Lake.LakeTenantData>();
         return services;
