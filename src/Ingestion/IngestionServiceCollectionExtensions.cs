@@ -38,6 +38,7 @@ public static class IngestionServiceCollectionExtensions
         services.AddOptions<Lake.LakeOptions>().Bind(configuration.GetSection(Lake.LakeOptions.Section))
             .Validate(o => o.RollRows >= 1 && o.RollBytes >= 1, "Lake:RollRows and Lake:RollBytes must be at least 1").ValidateOnStart();
         services.TryAddSingleton<Lake.LakeSpool>();
+        services.TryAddSingleton<Lake.LakeStreams>();
         services.TryAddSingleton<Lake.ILakeStore>(sp =>
         {
             var lake = sp.GetRequiredService<IOptions<Lake.LakeOptions>>().Value;
@@ -54,6 +55,7 @@ public static class IngestionServiceCollectionExtensions
         if (!services.Any(d => d.ImplementationType == typeof(Lake.LakePublisher)))
         {
             services.AddHostedService<Lake.LakePublisher>();
+            services.AddHostedService(sp => sp.GetRequiredService<Lake.LakeStreams>());
         }
 
         return services;

@@ -44,6 +44,7 @@ public static class StreamIngestManagerServiceCollectionExtensions
                 "Stream:EventsInFlightMb must be between 1 and 1024, EventsQueueMb between 0 and 65536, EventsQueueSeconds at least 0")
             .ValidateOnStart();
         services.AddIngestion(configuration);
+        services.AddLakePublisher();
         services.TryAddSingleton<IStreamTransport>(sp => sp.GetRequiredService<IOptions<TransportOptions>>().Value.Engine == "kafka"
             ? ActivatorUtilities.CreateInstance<KafkaTransport>(sp)
             : ActivatorUtilities.CreateInstance<EmbeddedTransport>(sp));

@@ -9,7 +9,13 @@ namespace Ingestion.Lake;
 public sealed record LakePart(string Key, long Rows, long Bytes);
 
 /// <summary>What a source (a file) left in the spool for the lake, written last as <c>_ready.json</c>.</summary>
-public sealed record LakeManifest(string Tenant, string Dataset, string FileId, long Rows, IReadOnlyList<LakePart> Parts)
+/// <param name="Tenant">Whose rows.</param>
+/// <param name="Dataset">The dataset they are of.</param>
+/// <param name="FileId">The file they came from, or the name of the roll of streamed rows.</param>
+/// <param name="Rows">Rows in all its parts.</param>
+/// <param name="Parts">Its Parquet files.</param>
+/// <param name="Stream">True for streamed rows rolled together, false for an ingested file.</param>
+public sealed record LakeManifest(string Tenant, string Dataset, string FileId, long Rows, IReadOnlyList<LakePart> Parts, bool Stream = false)
 {
     public const string FileName = "_ready.json";
 
@@ -41,7 +47,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
     private readonly Dictionary<long, List<int>> _rowsByHour = [];
     private int _next;
 
-    public LakeFileWriter(string folder, Dataset dataset, LakeSink sink, string fileId, DateTimeOffset receivedAt, LakeOptions options)
+    public LakeFileWriter(string folder, Dataset dataset, LakeSink sink, string fileId, DateTimeOffset receivedAt, LakeOptions options, bool stream = false)
     {
         _folder = folder;
         _dataset = dataset;
@@ -52,6 +58,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
         _receivedHour = receivedAt.ToUnixTimeSeconds() / 3600;
         _partitionColumn = sink.PartitionBy is { } field ? dataset.Table.IndexOf(field) : -1;
         _hourOf = _partitionColumn < 0 ? _ => _receivedHour : HourOf(dataset, sink.PartitionBy!);
+        Stream = stream;
         if (Directory.Exists(folder))
         {
             Directory.Delete(folder, recursive: true);
@@ -62,11 +69,19 @@ internal sealed class LakeFileWriter : IAsyncDisposable
 
     public string FileId { get; }
 
+    /// <summary>Whether the source is streamed rows rolled together rather than an ingested file.</summary>
+    public bool Stream { get; }
+
     /// <summary>Rows written so far.</summary>
     public long Rows { get; private set; }
 
     /// <summary>Writes a batch's rows, each to its hour's file.</summary>
-    public async Task WriteAsync(RowBatch rows, CancellationToken ct)
+    public Task WriteAsync(RowBatch rows, CancellationToken ct) => WriteAsync(rows, _receivedHour, ct);
+
+    /// <summary>Writes a batch's rows received at <paramref name="receivedAt"/> (their hour when the dataset partitions by arrival).</summary>
+    public Task WriteAsync(RowBatch rows, DateTimeOffset receivedAt, CancellationToken ct) => WriteAsync(rows, receivedAt.ToUnixTimeSeconds() / 3600, ct);
+
+    private async Task WriteAsync(RowBatch rows, long receivedHour, CancellationToken ct)
     {
         if (rows.Count == 0)
         {
@@ -80,7 +95,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
 
         for (var r = 0; r < rows.Count; r++)
         {
-            var hour = _partitionColumn < 0 ? _receivedHour : rows.IsNull(r, _partitionColumn) ? NullPartition : _hourOf(rows.GetInt64(r, _partitionColumn));
+            var hour = _partitionColumn < 0 ? receivedHour : rows.IsNull(r, _partitionColumn) ? NullPartition : _hourOf(rows.GetInt64(r, _partitionColumn));
             if (!_rowsByHour.TryGetValue(hour, out var list))
             {
                 _rowsByHour[hour] = list = [];
@@ -112,7 +127,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
         }
 
         _open.Clear();
-        var manifest = new LakeManifest(_dataset.Tenant, _dataset.Name, FileId, Rows, _done.ToList());
+        var manifest = new LakeManifest(_dataset.Tenant, _dataset.Name, FileId, Rows, _done.ToList(), Stream);
         var path = Path.Combine(_folder, LakeManifest.FileName);
         await File.WriteAllBytesAsync(path + ".tmp", JsonSerializer.SerializeToUtf8Bytes(manifest), ct);
         File.Move(path + ".tmp", path, overwrite: true);

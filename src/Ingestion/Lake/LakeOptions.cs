@@ -17,6 +17,12 @@ public sealed class LakeOptions
     /// <summary>...or this many bytes.</summary>
     public long RollBytes { get; set; } = 128L * 1024 * 1024;
 
+    /// <summary>...or once its oldest streamed rows are this many seconds old (streamed rows only: a file is written whole at once).</summary>
+    public int RollSeconds { get; set; } = 60;
+
+    /// <summary>How long the ids of streamed records stay known, so that a record delivered again within it is not written twice.</summary>
+    public double StreamDedupHours { get; set; } = 1;
+
     /// <summary>The longest wait between two tries to write spooled files to a failing lake.</summary>
     public int RetryMaxSeconds { get; set; } = 30;
 }

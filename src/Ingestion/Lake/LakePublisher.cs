@@ -12,9 +12,9 @@ namespace Ingestion.Lake;
 /// lake never holds coredms back. A source is written whole (each file put atomically under its stable key), then
 /// recorded as written on its file and removed from the spool; a failure is recorded with its reason and tried again,
 /// waiting twice as long each time up to <see cref="LakeOptions.RetryMaxSeconds"/>. Sources whose file is gone (tenant
-/// deleted, record expired) are dropped.
+/// deleted, record expired) are dropped, as are streamed rows of a dataset that is gone.
 /// </summary>
-internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks sinks, FileCatalog files, IOptions<LakeOptions> options, TimeProvider clock,
+internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks sinks, FileCatalog files, DatasetCatalog datasets, IOptions<LakeOptions> options, TimeProvider clock,
     ILogger<LakePublisher> logger) : BackgroundService
 {
     private readonly Dictionary<string, (int Attempts, DateTimeOffset Next)> _failing = new(StringComparer.Ordinal);
@@ -57,7 +57,7 @@ internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks
 
     private async Task PublishAsync(LakeManifest manifest, string folder, int attempts, CancellationToken ct)
     {
-        if (await files.GetAsync(manifest.Tenant, manifest.FileId, ct) is null)
+        if (manifest.Stream ? await datasets.GetAsync(manifest.Tenant, manifest.Dataset, ct) is null : await files.GetAsync(manifest.Tenant, manifest.FileId, ct) is null)
         {
             Directory.Delete(folder, recursive: true);
             _failing.Remove(folder);
@@ -76,16 +76,24 @@ internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks
         {
             var wait = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, attempts - 1), options.Value.RetryMaxSeconds));
             _failing[folder] = (attempts, clock.GetUtcNow() + wait);
-            await sinks.SaveAsync(Record(manifest, SinkStatus.Retrying, attempts, e.Message), ct);
-            logger.IngestionEvent(IngestionEvents.LakeFailed, "{EventAction}: {TenantId}/{Dataset} file {FileId}: writing {Files} lake files failed (attempt {Attempts}), tried again in {RetrySeconds} s: {ErrorMessage}",
+            if (!manifest.Stream)
+            {
+                await sinks.SaveAsync(Record(manifest, SinkStatus.Retrying, attempts, e.Message), ct);
+            }
+
+            logger.IngestionEvent(IngestionEvents.LakeFailed, "{EventAction}: {TenantId}/{Dataset} {FileId}: writing {Files} lake files failed (attempt {Attempts}), tried again in {RetrySeconds} s: {ErrorMessage}",
                 manifest.Tenant, manifest.Dataset, manifest.FileId, manifest.Parts.Count, attempts, wait.TotalSeconds, e.Message);
             return;
         }
 
-        await sinks.SaveAsync(Record(manifest, SinkStatus.Written, attempts, null), ct);
+        if (!manifest.Stream)
+        {
+            await sinks.SaveAsync(Record(manifest, SinkStatus.Written, attempts, null), ct);
+        }
+
         Directory.Delete(folder, recursive: true);
         _failing.Remove(folder);
-        logger.IngestionEvent(IngestionEvents.LakeWritten, "{EventAction}: {TenantId}/{Dataset} file {FileId}: {RowsLoaded} rows written to the lake in {Files} files",
+        logger.IngestionEvent(IngestionEvents.LakeWritten, "{EventAction}: {TenantId}/{Dataset} {FileId}: {RowsLoaded} rows written to the lake in {Files} files",
             manifest.Tenant, manifest.Dataset, manifest.FileId, manifest.Rows, manifest.Parts.Count);
     }
 

@@ -21,6 +21,13 @@ public sealed class LakeSpool(IOptions<PlatformOptions> platform, IOptions<LakeO
     internal LakeFileWriter Begin(Dataset dataset, string fileId, DateTimeOffset receivedAt) =>
         new(Path.Combine(Root, dataset.Tenant, dataset.Name, fileId), dataset, dataset.Lake!, fileId, receivedAt, options.Value);
 
+    /// <summary>Begins the lake files of streamed rows rolled together under the name <paramref name="source"/>.</summary>
+    internal LakeFileWriter BeginStream(Dataset dataset, string source) =>
+        new(Path.Combine(Root, dataset.Tenant, dataset.Name, source), dataset, dataset.Lake!, source, clock.GetUtcNow(), options.Value, stream: true);
+
+    /// <summary>Tells the publisher that something waits.</summary>
+    internal void Wake() => _ready.Release();
+
     /// <summary>Hands a finished source to the publisher, recording it as pending on its file.</summary>
     internal async Task CompleteAsync(LakeFileWriter writer, CancellationToken ct)
     {

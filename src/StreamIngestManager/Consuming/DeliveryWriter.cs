@@ -15,10 +15,10 @@ namespace StreamIngestManager.Consuming;
 /// arrival order (so the last record of a key wins), with the agreement's retention as TTL. A record that
 /// cannot be read (a poison record, or one written with a schema the platform does not know) goes to the
 /// quarantine with the reason; it never blocks its partition. Anything else that fails throws, and the
-/// transport offers the batch again.
+/// transport offers the batch again. A dataset with a lake sink has the rows spooled for it too (<see cref="Ingestion.Lake.LakeStreams"/>).
 /// </summary>
-public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agreements, SchemaCatalog schemas, ICoredms coredms, DataClock clock,
-    ILogger<DeliveryWriter> logger)
+public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agreements, SchemaCatalog schemas, ICoredms coredms, Ingestion.Lake.LakeStreams lake,
+    DataClock clock, ILogger<DeliveryWriter> logger)
 {
     private readonly ConcurrentDictionary<(long Writer, long Reader), RecordDecoder> _decoders = new();
 
@@ -53,6 +53,7 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
         var rows = new RowBatch(dataset.Table, count);
         var quarantine = new RowBatch(dataset.Quarantine, 4);
         var sink = new RowBatchSink(dataset) { Rows = rows };
+        var ids = dataset.Lake is null ? null : new List<Ingestion.Lake.RecordId>(count);
         foreach (var delivery in group)
         {
             var (decoder, problem) = await DecoderAsync(delivery.SchemaFingerprint, dataset, ct);
@@ -70,11 +71,18 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
                 else
                 {
                     rows.EndRow();
+                    ids?.Add(new(record.Source, record.Position));
                 }
             }
         }
 
         await IngestionMetrics.TimeWriteAsync(rows.Table.Keyspace, "stream", () => coredms.UpsertAsync(rows, ttl, ct));
+        if (ids is not null)
+        {
+            // Spooled for the lake before the transport is told the batch is written.
+            await lake.AppendAsync(dataset, rows, ids, ct);
+        }
+
         if (quarantine.Count > 0)
         {
             await coredms.UpsertAsync(quarantine, ttl, ct);

@@ -202,6 +202,41 @@ public sealed class LakeTests
         }
     }
 
+    /// <summary>True once the lake spool holds nothing waiting: every streamed segment rolled and every roll published.</summary>
+    public static bool SpoolDrained(string home)
+    {
+        var spool = Path.Combine(home, "spool", "lake");
+        return !Directory.Exists(spool) || !Directory.EnumerateFiles(spool, "*", SearchOption.AllDirectories)
+            .Any(f => f.EndsWith(".seg", StringComparison.Ordinal) || Path.GetFileName(f) == "_ready.json");
+    }
+
+    [Fact]
+    public async Task StreamedEventsLandInTheLakeOnceRolledIntoAFewFilesNotOnePerRequest()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Lake:RollSeconds"] = "1" });
+        using var t = await host.TenantAsync("lake_events");
+        await t.RegisterAsync("lake_events", Lake(Flows.StreamDatasetA(), new JsonObject { ["type"] = "lake", ["partition_by"] = "date" }), Flows.AgreementWithoutApp());
+        const int Requests = 40, PerRequest = 100;
+        for (var r = 0; r < Requests; r++)
+        {
+            var body = string.Join('\n', Enumerable.Range(1, PerRequest).Select(i =>
+                $$"""{"sensor_id": {{r}}, "reading_id": {{i}}, "date": "2026-03-0{{1 + (i % 3)}}", "time": "08:00:00", "speed_kmh": {{i % 90}}.5, "vehicle_class": "car"}"""));
+            var response = await t.PostAsync("/tenants/lake_events/datasets/speed_tracking/events", new StringContent(body, Encoding.UTF8, "application/x-ndjson"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        var files = DuckDb.Files(Path.Combine(host.Home, "lake"), "lake_events", "speed_tracking").Replace("hive_partitioning = true", "hive_partitioning = false, filename = true");
+        await Eventually.UntilAsync(() => Task.FromResult(SpoolDrained(host.Home) && Directory.Exists(Path.Combine(host.Home, "lake", "lake_events"))
+                && DuckDb.Long(DuckDb.Scalar($"select count(*) from {files}")) >= Requests * PerRequest),
+            "the streamed rows never all reached the lake");
+        var lake = Assert.Single(DuckDb.Query($"select count(*), count(distinct (sensor_id, reading_id)), count(distinct filename), sum(speed_kmh) from {files}"));
+        Assert.Equal((4000L, 4000L), (DuckDb.Long(lake[0]), DuckDb.Long(lake[1])));
+        Assert.Equal((await t.AllRowsAsync("lake_events", "speed_tracking")).Sum(r => r.GetProperty("speed_kmh").GetDouble()), (double)lake[3]!, 6);
+        // Rolled by age into a few files per date partition (three dates here), never one per request.
+        Assert.InRange(DuckDb.Long(lake[2]), 3, Requests / 2);
+        Assert.Empty(DuckDb.Query($"select filename from {files} where not contains(filename, '/date=' || strftime(date, '%Y-%m-%d') || '/hour=00/s-')"));
+    }
+
     [Fact]
     public async Task ABadSinkIsRefusedNamingEachFieldAndRuleAndATenantsLakeGoesWithTheTenant()
     {
