@@ -67,6 +67,7 @@ public static class PlatformApp
         builder.Services.AddPlatformAuth(builder.Configuration);
         builder.Services.AddSingleton<UploadReceiver>();
         builder.Services.AddSingleton<Events.EventsAdmission>();
+        builder.Services.AddSingleton<LakeQuery>();
         builder.Services.AddHostedService<IncomingSweep>();
         builder.Services.AddHostedService<IdleMemoryTrim>();
         builder.Services.AddOptions<KubernetesOptions>().Bind(builder.Configuration.GetSection(KubernetesOptions.Section));

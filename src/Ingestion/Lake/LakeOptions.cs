@@ -23,6 +23,9 @@ public sealed class LakeOptions
     /// <summary>How long the ids of streamed records stay known, so that a record delivered again within it is not written twice.</summary>
     public double StreamDedupHours { get; set; } = 1;
 
+    /// <summary>The longest a tenant's query over its lake may run.</summary>
+    public double QuerySeconds { get; set; } = 10;
+
     /// <summary>The longest wait between two tries to write spooled files to a failing lake.</summary>
     public int RetryMaxSeconds { get; set; } = 30;
 }

@@ -17,6 +17,26 @@ public interface ILakeStore
 
     /// <summary>Deletes the objects of these keys (absent ones are no error).</summary>
     Task DeleteAsync(IReadOnlyCollection<string> keys, CancellationToken ct);
+
+    /// <summary>
+    /// A local folder holding the objects below <paramref name="prefix"/> (as files named by the rest of their keys), to
+    /// read them where they are, or a copy of them. The copy is removed when the result is disposed.
+    /// </summary>
+    Task<LocalCopy> LocalAsync(string prefix, CancellationToken ct);
+}
+
+/// <summary>A folder of lake files: the lake's own folder, or a temporary copy deleted on dispose.</summary>
+public sealed class LocalCopy(string folder, bool temporary) : IDisposable
+{
+    public string Folder { get; } = folder;
+
+    public void Dispose()
+    {
+        if (temporary && Directory.Exists(Folder))
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+    }
 }
 
 /// <summary>The lake as a folder (embedded mode): a put copies next to the target under a hidden name, then renames.</summary>
@@ -81,6 +101,8 @@ public sealed class LocalLakeStore(string root) : ILakeStore
 
         return Task.CompletedTask;
     }
+
+    public Task<LocalCopy> LocalAsync(string prefix, CancellationToken ct) => Task.FromResult(new LocalCopy(PathOf(prefix.TrimEnd('/')), temporary: false));
 
     /// <summary>The path of a key, refusing any key that would leave the root.</summary>
     public string PathOf(string key)

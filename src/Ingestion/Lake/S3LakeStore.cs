@@ -68,5 +68,28 @@ public sealed class S3LakeStore : ILakeStore, IDisposable
         }
     }
 
+    public async Task<LocalCopy> LocalAsync(string prefix, CancellationToken ct)
+    {
+        var copy = new LocalCopy(Directory.CreateTempSubdirectory("mysimbdp-lake-").FullName, temporary: true);
+        try
+        {
+            foreach (var found in await ListAsync(prefix, ct))
+            {
+                var path = Path.Combine(copy.Folder, found.Key[prefix.Length..]);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var response = await _client.GetObjectAsync(_options.Bucket, _options.Prefix + found.Key, ct);
+                await using var file = File.Create(path);
+                await response.ResponseStream.CopyToAsync(file, ct);
+            }
+
+            return copy;
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+    }
+
     public void Dispose() => _client.Dispose();
 }

@@ -2,6 +2,7 @@ using Catalog.Datasets;
 using Ingestion.Lake;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Platform.Api.Auth;
+using Platform.Api.Docs;
 using Platform.Api.Problems;
 
 namespace Platform.Api.Lake;
@@ -21,7 +22,32 @@ public static class LakeEndpoints
     {
         var group = app.MapGroup("/tenants/{tenant}/datasets").ForTenant().WithTags("Lake");
         group.MapGet("/{name}/lake", List).WithSummary("The dataset's data lake: its Parquet files by partition (only whole files are ever listed).");
+        group.MapPost("/{name}/query", Query)
+            .WithSummary("Run one read-only SELECT over the dataset's lake files with DuckDB; the dataset is the table, named as the dataset (quoted when it has '-' or '.').")
+            .Problems(400, 404, 409);
     }
+
+    public static async Task<Results<Ok<LakeQueryResult>, ProblemHttpResult>> Query(string name, LakeQueryRequest request, TenantContext tenant, DatasetCatalog datasets,
+        LakeQuery query, CancellationToken ct)
+    {
+        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
+        {
+            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+        }
+
+        if (dataset.Lake is null)
+        {
+            return NoLake(name);
+        }
+
+        var (result, problem, empty) = await query.RunAsync(dataset, request, ct);
+        return problem is not null ? Problem.Validation("lake query", [problem])
+            : empty ? Problem.Of(StatusCodes.Status409Conflict, "lake-empty", "The lake is empty", $"Dataset '{name}' has no lake files yet: they are written once rows are ingested.")
+            : TypedResults.Ok(result!);
+    }
+
+    private static ProblemHttpResult NoLake(string name) =>
+        Problem.Of(StatusCodes.Status409Conflict, "no-lake-sink", "No lake sink", $"Dataset '{name}' has no lake sink; add {{\"type\": \"lake\"}} to its 'sinks' to write one.");
 
     public static async Task<Results<Ok<LakeView>, ProblemHttpResult>> List(string name, TenantContext tenant, DatasetCatalog datasets, ILakeStore store, CancellationToken ct)
     {
@@ -32,7 +58,7 @@ public static class LakeEndpoints
 
         if (dataset.Lake is not { } lake)
         {
-            return Problem.Of(StatusCodes.Status409Conflict, "no-lake-sink", "No lake sink", $"Dataset '{name}' has no lake sink; add {{\"type\": \"lake\"}} to its 'sinks' to write one.");
+            return NoLake(name);
         }
 
         var prefix = $"{tenant.Id}/{name}/";

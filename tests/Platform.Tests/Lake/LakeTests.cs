@@ -238,6 +238,83 @@ public sealed class LakeTests
     }
 
     [Fact]
+    public async Task ATenantsQueryOverItsLakeAgreesWithTheRowsApiAndNothingElseIsReadOrRun()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Lake:QuerySeconds"] = "1" });
+        using var a = await host.TenantAsync("lake_sql");
+        using var b = await host.TenantAsync("lake_sql_b");
+        await a.RegisterAsync("lake_sql", Lake(Repo.Example("seed", "tenant_a_dataset"), new JsonObject { ["type"] = "lake", ["compression"] = "zstd" }),
+            Repo.Example("seed", "tenant_a_agreement").Without("batch_app"));
+        await b.RegisterAsync("lake_sql_b", Lake(Flows.DatasetA(), new JsonObject { ["type"] = "lake" }), Flows.AgreementWithoutApp());
+        var csv = new StringBuilder("PROVINCECODE,DEVICEID,IFINDEX,FRAME,SLOT,PORT,ONUINDEX,ONUID,TIME,SPEEDIN,SPEEDOUT\n");
+        for (var i = 0; i < 3000; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"P{i % 7},D{i % 50},{i},1,2,3,{i % 9},{i},01/03/2026 08:{i % 60:D2}:00,{i * 1.5},{i * 0.25}\n");
+        }
+
+        var fileA = await a.UploadAsync("lake_sql", "speed-tracking-data", "a.csv", Encoding.UTF8.GetBytes(csv.ToString()));
+        await a.IngestAndWaitAsync("lake_sql", "speed-tracking-data");
+        await WaitForLakeAsync(a, "lake_sql", fileA);
+        var fileB = await b.UploadAsync("lake_sql_b", "speed_tracking", "b.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
+        await b.IngestAndWaitAsync("lake_sql_b", "speed_tracking");
+        await WaitForLakeAsync(b, "lake_sql_b", fileB);
+
+        async Task<HttpResponseMessage> QueryAsync(HttpClient http, string tenant, string dataset, object body) =>
+            await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/query", Repo.Body(JsonSerializer.SerializeToNode(body)!.AsObject()));
+
+        var api = await a.AllRowsAsync("lake_sql", "speed-tracking-data");
+        var answer = await QueryAsync(a, "lake_sql", "speed-tracking-data",
+            new { sql = "SELECT count(*) AS n, sum(SPEEDIN) AS s_in, sum(IFINDEX) AS s_if, count(DISTINCT PROVINCECODE) AS provinces FROM \"speed-tracking-data\"" });
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, await answer.Content.ReadAsStringAsync());
+        var result = await answer.ReadJsonAsync();
+        var row = result.GetProperty("rows")[0];
+        Assert.Equal(api.Count, row[0].GetInt64());
+        Assert.Equal(api.Sum(r => r.GetProperty("SPEEDIN").GetDouble()), row[1].GetDouble(), 6);
+        Assert.Equal(api.Sum(r => (long)r.GetProperty("IFINDEX").GetInt32()), row[2].GetInt64());
+        Assert.Equal(7, row[3].GetInt64());
+        Assert.Equal(["n", "s_in", "s_if", "provinces"], result.GetProperty("columns").EnumerateArray().Select(c => c.GetProperty("name").GetString()).ToList());
+
+        var limited = await (await QueryAsync(a, "lake_sql", "speed-tracking-data", new { sql = "WITH d AS (SELECT * FROM \"speed-tracking-data\") SELECT ONUID FROM d ORDER BY ONUID", limit = 10 })).ReadJsonAsync();
+        Assert.Equal((10, true, 0L), (limited.GetProperty("row_count").GetInt32(), limited.GetProperty("truncated").GetBoolean(), limited.GetProperty("rows")[0][0].GetInt64()));
+
+        // Anything but one SELECT of the dataset is refused before it runs, naming the rule.
+        var other = Path.Combine(host.Home, "lake", "lake_sql_b", "speed_tracking");
+        var written = Path.Combine(host.Home, "copied.csv");
+        foreach (var (sql, rule) in new[]
+                 {
+                     ("SELECT * FROM read_csv('/etc/passwd')", "dataset_only"),
+                     ("SELECT * FROM (FROM read_text('/etc/hostname'))", "dataset_only"),
+                     ($"SELECT count(*) FROM read_parquet('{other}/**/*.parquet')", "dataset_only"),
+                     ("SELECT count(*) FROM speed_tracking", "dataset_only"),
+                     ("SELECT count(*) FROM main.\"speed-tracking-data\"", "dataset_only"),
+                     ($"COPY (SELECT * FROM \"speed-tracking-data\") TO '{written}'", "select"),
+                     ($"ATTACH '{written}.db'", "select"),
+                     ("INSTALL httpfs", "select"),
+                     ("SET enable_external_access = true", "select"),
+                     ("SELECT 1; SELECT 2", "single_statement"),
+                     ("SELEC 1", "select"),
+                 })
+        {
+            var refused = await QueryAsync(a, "lake_sql", "speed-tracking-data", new { sql });
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{sql}: {refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+            var error = (await refused.ReadJsonAsync()).GetProperty("errors")[0];
+            Assert.Equal(("sql", rule), (error.GetProperty("field").GetString(), error.GetProperty("rule").GetString()));
+        }
+
+        Assert.False(File.Exists(written));
+        Assert.False(File.Exists(written + ".db"));
+        Assert.Equal("limit", (await (await QueryAsync(a, "lake_sql", "speed-tracking-data", new { sql = "SELECT 1", limit = 0 })).ReadJsonAsync()).GetProperty("errors")[0].GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, (await QueryAsync(b, "lake_sql", "speed-tracking-data", new { sql = "SELECT 1" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await QueryAsync(a, "lake_sql", "speed-tracking-data", new { sql = "SELECT no_such_field FROM \"speed-tracking-data\"" })).StatusCode);
+
+        // 3,000 rows joined with themselves three times: stopped at the time limit.
+        var slow = await QueryAsync(a, "lake_sql", "speed-tracking-data",
+            new { sql = "SELECT count(*) FROM \"speed-tracking-data\" x, \"speed-tracking-data\" y, \"speed-tracking-data\" z WHERE x.SPEEDIN + y.SPEEDIN > z.SPEEDOUT" });
+        var slowText = await slow.Content.ReadAsStringAsync();
+        Assert.True(slowText.Contains("\"rule\":\"time_limit\"", StringComparison.Ordinal), slowText);
+    }
+
+    [Fact]
     public async Task ABadSinkIsRefusedNamingEachFieldAndRuleAndATenantsLakeGoesWithTheTenant()
     {
         await using var host = await PlatformHost.StartAsync();
