@@ -35,5 +35,7 @@ public sealed class FileSinks(ICoredms coredms) : Tenants.ITenantData
 
     public Task<List<FileSinkRecord>> OfTenantAsync(string tenant, CancellationToken ct) => _table.ListAsync([tenant], ct);
 
+    public Task DeleteFileAsync(string tenant, string fileId, CancellationToken ct) => _table.DeleteAsync([tenant, fileId], ct);
+
     public Task DeleteTenantAsync(string tenant, CancellationToken ct) => _table.DeleteAsync([tenant], ct);
 }

@@ -12,15 +12,22 @@ public sealed class RetentionTests
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         await using var host = await PlatformHost.StartAsync(clock: clock);
         using var t = await host.TenantAsync("keeper");
-        await t.RegisterAsync("keeper", Flows.DatasetA(), Flows.AgreementWithoutApp().With("data_retention_period_days", 30));
+        await t.RegisterAsync("keeper", Flows.DatasetA().With("sinks", new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["type"] = "lake" })),
+            Flows.AgreementWithoutApp().With("data_retention_period_days", 30));
         var fileId = await t.UploadAsync("keeper", "speed_tracking", "messy.csv", MessyFile.Build());
         await t.IngestAndWaitAsync("keeper", "speed_tracking");
         Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync("keeper", "speed_tracking")).Count);
         var processed = Path.Combine(host.Home, "staging", "keeper", "processed", "speed_tracking", $"{fileId}__messy.csv");
         Assert.True(File.Exists(processed));
+        await Eventually.UntilAsync(() => t.FileAsync("keeper", fileId), f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object
+            && s.GetProperty("lake").GetProperty("status").GetString() == "written", f => $"the lake files were not written: {f}");
+        var lake = Path.Combine(host.Home, "lake", "keeper");
+        Assert.NotEmpty(Directory.GetFiles(lake, "*.parquet", SearchOption.AllDirectories));
 
         clock.Advance(TimeSpan.FromDays(29));
         Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync("keeper", "speed_tracking")).Count);
+        await host.Services.GetRequiredService<RetentionSweeper>().SweepAsync(default);
+        Assert.NotEmpty(Directory.GetFiles(lake, "*.parquet", SearchOption.AllDirectories));
 
         clock.Advance(TimeSpan.FromDays(2));
         Assert.Empty(await t.AllRowsAsync("keeper", "speed_tracking"));
@@ -30,6 +37,7 @@ public sealed class RetentionTests
         Assert.True(rows >= MessyFile.AsIs.Loaded + MessyFile.AsIs.Quarantined - 1, $"swept {rows} rows");
         Assert.Equal(1, files);
         Assert.False(File.Exists(processed));
+        Assert.False(Directory.Exists(lake) && Directory.GetFiles(lake, "*.parquet", SearchOption.AllDirectories).Length > 0, "the lake partition outlived the retention");
         Assert.Empty(JsonDocument.Parse(await t.GetStringAsync("/tenants/keeper/files")).RootElement.GetProperty("files").EnumerateArray());
         Assert.Empty(JsonDocument.Parse(await t.GetStringAsync("/tenants/keeper/runs")).RootElement.GetProperty("runs").EnumerateArray());
     }
