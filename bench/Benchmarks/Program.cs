@@ -13,6 +13,6 @@ return command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB] [--shape 1-4] | stream [--files N] [--rows N] [--transport T] | events [--seconds N] [--transport T]");
+    Console.Error.WriteLine("usage: Benchmarks avro [--records N] | batch [--rows N] [--big-mb MB] [--shape 1-4] [--lake] | stream [--files N] [--rows N] [--transport T] | events [--seconds N] [--transport T]");
     return 2;
 }
