@@ -65,8 +65,7 @@ public static class RowEndpoints
 
             if (given[..dot] != dataset!.TableName)
             {
-                return Problem.Of(StatusCodes.Status409Conflict, "dataset-replaced", "The dataset was replaced",
-                    $"Dataset '{name}' was replaced since this paging state was issued; read it again from the first page.");
+                return Replaced(name);
             }
 
             state = given[(dot + 1)..];
@@ -88,6 +87,21 @@ public static class RowEndpoints
 
                 return await PageAsync(now);
             }
+        }
+        catch (CoredmsException e) when (state is not null)
+        {
+            // The table this paging state belongs to was dropped by a replace between reading the catalog and the page.
+            if (await datasets.GetAsync(tenant.Id, name, ct) is { } now && now.TableName != dataset!.TableName)
+            {
+                return Replaced(name);
+            }
+
+            if (e is not PagingStateException)
+            {
+                throw;
+            }
+
+            return ForeignPagingState();
         }
         catch (PagingStateException)
         {
@@ -136,6 +150,9 @@ public static class RowEndpoints
         var (limit, error) = QueryLimit.Parse(request.Query, DefaultLimit, MaxLimit);
         return (dataset, limit, error is null ? null : Problem.Validation("query", [error]));
     }
+
+    private static ProblemHttpResult Replaced(string name) => Problem.Of(StatusCodes.Status409Conflict, "dataset-replaced", "The dataset was replaced",
+        $"Dataset '{name}' was replaced since this paging state was issued; read it again from the first page.");
 
     private static ProblemHttpResult ForeignPagingState() =>
         Problem.Validation("query", [new FieldError("paging_state", "paging_state", "is not a paging state this listing returned")]);
