@@ -85,6 +85,7 @@ public static class CliApp
         root.Subcommands.Add(DataCommands.Delete(SessionOf));
         root.Subcommands.Add(DataCommands.Truncate(SessionOf));
         root.Subcommands.Add(DataCommands.Replay(SessionOf));
+        root.Subcommands.Add(DataCommands.Lake(SessionOf));
         root.Subcommands.Add(LogsCommand.Create(SessionOf));
         root.Subcommands.Add(TenantCommands.Usage(SessionOf));
         return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = ui.Profile.Out.Writer, Error = error }, ct);

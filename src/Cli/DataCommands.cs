@@ -120,6 +120,56 @@ public static class DataCommands
         return command;
     }
 
+    /// <summary><c>lake ls DATASET</c> and <c>lake query DATASET SQL</c>: a dataset's lake files, and a SELECT over them.</summary>
+    public static Command Lake(Func<ParseResult, Session> sessionOf)
+    {
+        var lake = new Command("lake", "A dataset's data lake (its Parquet files): list them, or query them with SQL.");
+        var name = new Argument<string>("dataset") { Description = "The dataset's name." };
+        var list = new Command("ls", "The dataset's lake partitions and files.") { name };
+        list.Does(sessionOf, async (p, session, ct) =>
+        {
+            using var client = session.Connect();
+            var body = await client.GetAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(name)!)}/lake", ct);
+            if (!session.Json)
+            {
+                session.Ui.MarkupLine($"[bold]{PlatformClient.Text(body, "files")}[/] files, {PlatformClient.Text(body, "bytes")} bytes, below [bold]{PlatformClient.Text(body, "prefix").EscapeMarkup()}[/]");
+            }
+
+            return TenantCommands.Listing(session, body, "partitions", ("partition", "partition"), ("bytes", "bytes"));
+        });
+
+        var queried = new Argument<string>("dataset") { Description = "The dataset's name; in the SQL it is the table (quoted when it has '-' or '.')." };
+        var sql = new Argument<string>("sql") { Description = "One SELECT over the dataset." };
+        var limit = new Option<int?>("--limit") { Description = "At most this many rows (1 to 10,000; 1,000 by default)." };
+        var query = new Command("query", "Run one read-only SELECT over the dataset's lake files.") { queried, sql, limit };
+        query.Does(sessionOf, async (p, session, ct) =>
+        {
+            using var client = session.Connect();
+            var request = JsonSerializer.Serialize(new { sql = p.GetValue(sql), limit = p.GetValue(limit) });
+            var body = await client.PostAsync($"tenants/{session.TenantOf(client)}/datasets/{Uri.EscapeDataString(p.GetValue(queried)!)}/query",
+                () => new StringContent(request, Encoding.UTF8, "application/json"), ct);
+            if (session.Json)
+            {
+                session.WriteJson(body);
+                return ExitCodes.Succeeded;
+            }
+
+            var table = new Table().AddColumns(body.GetProperty("columns").EnumerateArray().Select(c => new TableColumn(c.GetProperty("name").GetString()!.EscapeMarkup())).ToArray());
+            foreach (var row in body.GetProperty("rows").EnumerateArray())
+            {
+                table.AddRow(row.EnumerateArray().Select(v => (v.ValueKind == JsonValueKind.String ? v.GetString()! : v.ValueKind == JsonValueKind.Null ? "" : v.GetRawText()).EscapeMarkup()).ToArray());
+            }
+
+            session.Ui.Write(table);
+            session.Ui.MarkupLine($"[grey]{PlatformClient.Text(body, "row_count")} rows in {PlatformClient.Text(body, "elapsed_ms")} ms{(body.GetProperty("truncated").GetBoolean() ? ", more were cut (--limit)" : "")}.[/]");
+            return ExitCodes.Succeeded;
+        });
+
+        lake.Subcommands.Add(list);
+        lake.Subcommands.Add(query);
+        return lake;
+    }
+
     /// <summary><c>truncate</c>: every row of the dataset, with <c>--yes</c>.</summary>
     public static Command Truncate(Func<ParseResult, Session> sessionOf)
     {

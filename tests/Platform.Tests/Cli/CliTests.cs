@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Mysimbdp.Cli;
 using Spectre.Console.Testing;
 
@@ -203,6 +204,37 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Usage, (await RunAsync("truncate", "-d", "readings")).ExitCode);
         Succeeds(await RunAsync("truncate", "-d", "readings", "--yes"));
         Assert.Equal(0, (await RunAsync("rows", "-d", "readings", "--json")).Json.GetProperty("rows").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ADatasetsLakeIsListedAndQueriedFromTheCommandLine()
+    {
+        await LoginAsync("lake_cli");
+        var configuration = Path.Combine(_config, "lake.json");
+        await File.WriteAllTextAsync(configuration, Flows.DatasetA().With("sinks", JsonNode.Parse("""[{"type": "lake", "partition_by": "date"}]""")).ToJsonString());
+        Succeeds(await RunAsync("datasets", "apply", "-f", configuration));
+        var agreement = Path.Combine(_config, "agreement.json");
+        await File.WriteAllTextAsync(agreement, Flows.AgreementWithoutApp().With("client", "lake_cli").ToJsonString());
+        Succeeds(await RunAsync("agreement", "apply", "-f", agreement));
+        Succeeds(await RunAsync("upload", Repo.Path("schemas", "examples", "client_a", "readings.csv"), "-d", "speed_tracking"));
+        var loaded = (await RunAsync("ingest", "-d", "speed_tracking", "--wait", "--json")).Json.GetProperty("rows_loaded").GetInt64();
+        await Eventually.UntilAsync(async () => (await RunAsync("files", "--json")).Json.GetProperty("files")[0],
+            f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object && s.GetProperty("lake").GetProperty("status").GetString() == "written",
+            f => $"the lake files were not written: {f}");
+
+        var listing = await RunAsync("lake", "ls", "speed_tracking");
+        Succeeds(listing);
+        Assert.Contains("date=2026-03-01/hour=00", listing.Out, StringComparison.Ordinal);
+        var counted = await RunAsync("lake", "query", "speed_tracking", "SELECT count(*) AS n, max(speed_kmh) AS fastest FROM speed_tracking", "--json");
+        Succeeds(counted);
+        Assert.Equal(loaded, counted.Json.GetProperty("rows")[0][0].GetInt64());
+        var table = await RunAsync("lake", "query", "speed_tracking", "SELECT vehicle_class, count(*) AS n FROM speed_tracking GROUP BY ALL ORDER BY n DESC", "--limit", "2");
+        Succeeds(table);
+        Assert.Contains("vehicle_class", table.Out, StringComparison.Ordinal);
+        Assert.Contains("more were cut", table.Out, StringComparison.Ordinal);
+        var refused = await RunAsync("lake", "query", "speed_tracking", "SELECT * FROM read_csv('/etc/passwd')");
+        Assert.NotEqual(ExitCodes.Succeeded, refused.ExitCode);
+        Assert.Contains("dataset_only", refused.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
