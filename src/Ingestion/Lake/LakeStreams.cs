@@ -54,7 +54,7 @@ public sealed class LakeStreams(LakeSpool spool, DatasetCatalog datasets, IOptio
         // Segments an earlier run left are rolled like new ones.
         if (Directory.Exists(spool.Root))
         {
-            foreach (var folder in Directory.EnumerateDirectories(spool.Root, "stream", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 2 }))
+            foreach (var folder in Directory.EnumerateDirectories(spool.Root, "stream", new EnumerationOptions { RecurseSubdirectories = true, MaxRecursionDepth = 3 }))
             {
                 var dataset = Path.GetFileName(Path.GetDirectoryName(folder)!);
                 var tenant = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(folder))!);
@@ -346,5 +346,19 @@ public sealed class LakeStreams(LakeSpool spool, DatasetCatalog datasets, IOptio
                 ranges.RemoveAt(at);
             }
         }
+    }
+}
+
+/// <summary>
+/// Writes to coredms, then spools the written rows for the dataset's lake as the records of <paramref name="source"/>,
+/// numbered in the order they came: for rows that arrive other than through the transport (captured changes), whose
+/// source names them the same way when they come again.
+/// </summary>
+public sealed class StreamLakeSink(Pipeline.IRowSink coredms, LakeStreams lake, Dataset dataset, string source) : Pipeline.IRowSink
+{
+    public async Task WriteAsync(RowBatch rows, RowBatch quarantine, CancellationToken ct)
+    {
+        await coredms.WriteAsync(rows, quarantine, ct);
+        await lake.AppendAsync(dataset, rows, Enumerable.Range(1, rows.Count).Select(i => new RecordId(source, i)).ToList(), ct);
     }
 }

@@ -24,7 +24,7 @@ namespace StreamIngestManager.Cdc;
 /// dataset cannot follow pauses the dataset with the reason.
 /// </summary>
 internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, CdcSourceCatalog sources, DatasetCatalog datasets, AgreementCatalog agreements,
-    FileIngestion ingestion, ICoredms coredms, DataClock clock, ILogger<CdcStream> logger)
+    FileIngestion ingestion, ICoredms coredms, Ingestion.Lake.LakeStreams lake, DataClock clock, ILogger<CdcStream> logger)
 {
     /// <summary>Changes written at once within a long transaction (not acknowledged until it ends).</summary>
     public const int ChunkRows = 5000;
@@ -178,11 +178,11 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
             Upsert(values);
             if (++rows % ChunkRows == 0)
             {
-                await ApplyAsync("snapshot", ct);
+                await ApplyAsync($"snapshot-{snapshot}-{rows}", ct);
             }
         }
 
-        await ApplyAsync("snapshot", ct);
+        await ApplyAsync($"snapshot-{snapshot}-{rows}", ct);
         await reader.DisposeAsync();
         if (retake)
         {
@@ -431,7 +431,10 @@ internal sealed class CdcStream(Dataset dataset, ConnectionCatalog connections, 
         if (upserts.Count > 0)
         {
             var body = Encoding.UTF8.GetBytes(string.Concat(upserts.Select(u => u.Line)));
-            var result = await ingestion.IngestEventsAsync(dataset, source, body, upserts.Count, new CoredmsSink(coredms, _ttl), ct);
+            // A dataset with a lake sink gets each written row there too, numbered within its transaction (or copy chunk): a
+            // transaction offered again after a crash has the same numbers, so it is not written twice.
+            var sink = dataset.Lake is null ? (IRowSink)new CoredmsSink(coredms, _ttl) : new Ingestion.Lake.StreamLakeSink(new CoredmsSink(coredms, _ttl), lake, dataset, source);
+            var result = await ingestion.IngestEventsAsync(dataset, source, body, upserts.Count, sink, ct);
             if (result.RowsQuarantined > 0)
             {
                 logger.IngestionEvent(IngestionEvents.RowsQuarantined, "{EventAction}: {TenantId}/{Dataset}: {RowsQuarantined} captured changes from {SourceTable} failed the dataset's rules",

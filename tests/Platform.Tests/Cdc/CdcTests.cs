@@ -64,11 +64,12 @@ public sealed class CdcTests : IAsyncLifetime
         await t.RegisterAsync(tenant, Orders(), Flows.AgreementWithoutApp());
     }
 
-    /// <summary>1,000 single-statement transactions: inserts of new orders, updates and deletes of old ones, interleaved.</summary>
-    private async Task ChangeAsync(int from, int count, string password = PostgresServer.Password)
+    /// <summary>Single-statement transactions: inserts of new orders, updates and deletes of old ones, interleaved; the rows each kind changed.</summary>
+    private async Task<(int Inserted, int Updated, int Deleted)> ChangeAsync(int from, int count, string password = PostgresServer.Password)
     {
         await using var connection = new NpgsqlConnection(_pg.ConnectionString(password: password));
         await connection.OpenAsync();
+        var changed = new int[3];
         for (var i = from; i < from + count; i++)
         {
             var sql = (i % 3) switch
@@ -78,8 +79,10 @@ public sealed class CdcTests : IAsyncLifetime
                 _ => $"DELETE FROM orders WHERE order_id = {i * 13 % 10_000 + 1}",
             };
             await using var command = new NpgsqlCommand(sql, connection);
-            await command.ExecuteNonQueryAsync();
+            changed[i % 3] += await command.ExecuteNonQueryAsync();
         }
+
+        return (changed[0], changed[1], changed[2]);
     }
 
     /// <summary>The table as the rows API should show it: order_id → "customer|amount|placed_at ms|paid".</summary>
@@ -180,7 +183,7 @@ public sealed class CdcTests : IAsyncLifetime
     [Fact]
     public async Task AConfigurationProposedFromTheTableRegistersAsItIsAndCaptures()
     {
-        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1" });
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Stream:RescanSeconds"] = "1", ["Lake:RollSeconds"] = "1" });
         using var t = await host.TenantAsync("cdc_proposed");
         Assert.Equal(HttpStatusCode.Created, (await t.PutAsync("/tenants/cdc_proposed/connections/shop", Repo.Body(Connection()))).StatusCode);
         await t.RegisterAsync("cdc_proposed", Flows.DatasetA(), Flows.AgreementWithoutApp());
@@ -188,11 +191,20 @@ public sealed class CdcTests : IAsyncLifetime
         var proposal = JsonNode.Parse(await t.GetStringAsync("/tenants/cdc_proposed/connections/shop/schema?table=public.orders"))!.AsObject();
         Assert.Equal(["order_id"], proposal["primary_key"]!.AsArray().Select(k => k!.GetValue<string>()));
         Assert.Equal("timestamp-micros", proposal["schema"]!["fields"]![3]!["type"]!["logicalType"]!.GetValue<string>());
+        // With a lake sink added: the lake keeps every version written (deletes are not applied to it).
+        proposal["sinks"] = new JsonArray(new JsonObject { ["type"] = "lake" });
         var put = await t.PutAsync("/tenants/cdc_proposed/datasets/orders", Repo.Body(proposal));
         Assert.True(put.StatusCode == HttpStatusCode.Created, await put.Content.ReadAsStringAsync());
         await MatchesTableAsync(t, "cdc_proposed");
-        await ChangeAsync(0, 90);
+        var copied = (await TableAsync()).Count;
+        var (inserted, updated, _) = await ChangeAsync(0, 90);
         await MatchesTableAsync(t, "cdc_proposed");
+
+        var lake = Lake.DuckDb.Files(Path.Combine(host.Home, "lake"), "cdc_proposed", "orders");
+        await Eventually.UntilAsync(() => Task.FromResult(Lake.LakeTests.SpoolDrained(host.Home) && Directory.Exists(Path.Combine(host.Home, "lake", "cdc_proposed"))
+            && Lake.DuckDb.Long(Lake.DuckDb.Scalar($"select count(*) from {lake}")) >= copied + inserted + updated), "the captured rows never all reached the lake");
+        var versions = Assert.Single(Lake.DuckDb.Query($"select count(*), count(distinct order_id) from {lake}"));
+        Assert.Equal((copied + inserted + updated, copied + inserted), ((int)Lake.DuckDb.Long(versions[0]), (int)Lake.DuckDb.Long(versions[1])));
 
         await AssertRefusedAsync(await t.GetAsync("/tenants/cdc_proposed/connections/shop/schema?table=public.nothing"), 422, "table", "exists");
     }
