@@ -71,4 +71,29 @@ public sealed class LakeStreamDedupTests
         Assert.Equal(1000, DuckDb.Long(DuckDb.Scalar($"select count(distinct reading_id) from {files}")));
         again.Dispose();
     }
+
+    [Fact]
+    public async Task SegmentsAStoppedProcessLeftAreRolledWhenTheSpoolStartsAgain()
+    {
+        await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Lake:RollSeconds"] = "1" });
+        using var t = await host.TenantAsync("lake_left");
+        await t.RegisterAsync("lake_left", Flows.StreamDatasetA().With("sinks", new JsonArray(new JsonObject { ["type"] = "lake" })), Flows.AgreementWithoutApp());
+        var dataset = (await host.Services.GetRequiredService<DatasetCatalog>().GetAsync("lake_left", "speed_tracking", CancellationToken.None))!;
+
+        // Spooled by an instance that never runs its roller (as a process killed before rolling), then a new one starts.
+        using (var stopped = ActivatorUtilities.CreateInstance<LakeStreams>(host.Services))
+        {
+            var (rows, ids) = Batch(dataset, "events-1", 1, 250);
+            await stopped.AppendAsync(dataset, rows, ids, CancellationToken.None);
+        }
+
+        Assert.Single(Directory.GetFiles(Path.Combine(host.Home, "spool", "lake", "lake_left", "speed_tracking", "stream"), "*.seg"));
+        using var started = ActivatorUtilities.CreateInstance<LakeStreams>(host.Services);
+        await started.StartAsync(CancellationToken.None);
+        var files = DuckDb.Files(Path.Combine(host.Home, "lake"), "lake_left", "speed_tracking");
+        await Eventually.UntilAsync(() => Task.FromResult(LakeTests.SpoolDrained(host.Home) && Directory.Exists(Path.Combine(host.Home, "lake", "lake_left"))),
+            "the segments left were never rolled");
+        Assert.Equal(250, DuckDb.Long(DuckDb.Scalar($"select count(*) from {files}")));
+        await started.StopAsync(CancellationToken.None);
+    }
 }
