@@ -77,6 +77,12 @@ public sealed class StagedFileIngestor(FileCatalog files, FileClaims claims, Sta
         {
             result = IngestionResult.Failed($"The file cannot be read: {e.Message}");
         }
+        catch when (lakeFiles is not null)
+        {
+            // The file is ingested again later; its lake files are begun anew then.
+            await lakeFiles.DisposeAsync();
+            throw;
+        }
         finally
         {
             await renewal.CancelAsync();
