@@ -31,13 +31,18 @@ public sealed class LakeStreamDedupTests
         return (rows, ids);
     }
 
+    private static async Task<Dataset> StreamDatasetWithALakeAsync(PlatformHost host, string tenant)
+    {
+        using var t = await host.TenantAsync(tenant);
+        await t.RegisterAsync(tenant, Flows.StreamDatasetA().With("sinks", new JsonArray(new JsonObject { ["type"] = "lake" })), Flows.AgreementWithoutApp());
+        return (await host.Services.GetRequiredService<DatasetCatalog>().GetAsync(tenant, "speed_tracking", CancellationToken.None))!;
+    }
+
     [Fact]
     public async Task RecordsDeliveredAgainAreWrittenToTheLakeOnce()
     {
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Lake:RollSeconds"] = "1" });
-        using var t = await host.TenantAsync("lake_dedup");
-        await t.RegisterAsync("lake_dedup", Flows.StreamDatasetA().With("sinks", new JsonArray(new JsonObject { ["type"] = "lake" })), Flows.AgreementWithoutApp());
-        var dataset = (await host.Services.GetRequiredService<DatasetCatalog>().GetAsync("lake_dedup", "speed_tracking", CancellationToken.None))!;
+        var dataset = await StreamDatasetWithALakeAsync(host, "lake_dedup");
         var streams = host.Services.GetRequiredService<LakeStreams>();
         var files = DuckDb.Files(Path.Combine(host.Home, "lake"), "lake_dedup", "speed_tracking");
         async Task<long> LakeRowsAsync(long atLeast)
@@ -76,9 +81,7 @@ public sealed class LakeStreamDedupTests
     public async Task SegmentsAStoppedProcessLeftAreRolledWhenTheSpoolStartsAgain()
     {
         await using var host = await PlatformHost.StartAsync(new Dictionary<string, string?> { ["Lake:RollSeconds"] = "1" });
-        using var t = await host.TenantAsync("lake_left");
-        await t.RegisterAsync("lake_left", Flows.StreamDatasetA().With("sinks", new JsonArray(new JsonObject { ["type"] = "lake" })), Flows.AgreementWithoutApp());
-        var dataset = (await host.Services.GetRequiredService<DatasetCatalog>().GetAsync("lake_left", "speed_tracking", CancellationToken.None))!;
+        var dataset = await StreamDatasetWithALakeAsync(host, "lake_left");
 
         // Spooled by an instance that never runs its roller (as a process killed before rolling), then a new one starts.
         using (var stopped = ActivatorUtilities.CreateInstance<LakeStreams>(host.Services))
