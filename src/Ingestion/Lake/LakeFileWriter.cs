@@ -181,7 +181,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
         var path = Path.Combine(_folder, key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-        return new Part(key, path, stream, await ParquetWriter.CreateAsync(_layout.Schema, stream, _parquet, cancellationToken: ct));
+        return new Part(key, stream, await ParquetWriter.CreateAsync(_layout.Schema, stream, _parquet, cancellationToken: ct));
     }
 
     private async Task CloseAsync(Part part)
@@ -192,11 +192,9 @@ internal sealed class LakeFileWriter : IAsyncDisposable
         await part.Stream.DisposeAsync();
     }
 
-    private sealed class Part(string key, string path, FileStream stream, ParquetWriter writer)
+    private sealed class Part(string key, FileStream stream, ParquetWriter writer)
     {
         public string Key => key;
-
-        public string Path => path;
 
         public FileStream Stream => stream;
 
