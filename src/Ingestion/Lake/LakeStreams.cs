@@ -133,7 +133,7 @@ public sealed class LakeStreams(LakeSpool spool, DatasetCatalog datasets, IOptio
                         taken[id.Source] = mine = [];
                     }
 
-                    Add(mine, id.Position);
+                    Add(mine, id.Position, id.Position);
                 }
 
                 if (keep.Count == 0)
@@ -260,10 +260,7 @@ public sealed class LakeStreams(LakeSpool spool, DatasetCatalog datasets, IOptio
 
                 foreach (var range in list)
                 {
-                    for (var p = range[0]; p <= range[1]; p++)
-                    {
-                        Add(entry.Ranges, p);
-                    }
+                    Add(entry.Ranges, range[0], range[1]);
                 }
 
                 _taken[source] = (entry.Ranges, entry.Seen > at ? entry.Seen : at);
@@ -312,39 +309,33 @@ public sealed class LakeStreams(LakeSpool spool, DatasetCatalog datasets, IOptio
             return false;
         }
 
-        /// <summary>Adds a position to sorted, disjoint ranges, joining neighbours.</summary>
-        private static void Add(List<(long From, long To)> ranges, long position)
+        /// <summary>Adds the positions <paramref name="from"/> to <paramref name="to"/> to sorted, disjoint ranges, joining the ranges they touch.</summary>
+        private static void Add(List<(long From, long To)> ranges, long from, long to)
         {
-            if (ranges.Count > 0 && ranges[^1].To + 1 == position)
+            // Positions mostly come in order: after the last range, or joining it.
+            if (ranges.Count == 0 || ranges[^1].To + 1 < from)
             {
-                ranges[^1] = (ranges[^1].From, position);
+                ranges.Add((from, to));
                 return;
             }
 
-            if (ranges.Count == 0 || ranges[^1].To < position)
+            if (ranges[^1].From <= from)
             {
-                ranges.Add((position, position));
+                ranges[^1] = (ranges[^1].From, Math.Max(ranges[^1].To, to));
                 return;
             }
 
-            if (Contains(ranges, position))
+            var first = ranges.FindIndex(r => r.To + 1 >= from);
+            var (start, end) = (from, to);
+            var past = first;
+            while (past < ranges.Count && ranges[past].From <= to + 1)
             {
-                return;
+                (start, end) = (Math.Min(start, ranges[past].From), Math.Max(end, ranges[past].To));
+                past++;
             }
 
-            var at = ranges.FindIndex(r => r.From > position);
-            ranges.Insert(at, (position, position));
-            if (at + 1 < ranges.Count && ranges[at + 1].From == position + 1)
-            {
-                ranges[at] = (position, ranges[at + 1].To);
-                ranges.RemoveAt(at + 1);
-            }
-
-            if (at > 0 && ranges[at - 1].To + 1 == ranges[at].From)
-            {
-                ranges[at - 1] = (ranges[at - 1].From, ranges[at].To);
-                ranges.RemoveAt(at);
-            }
+            ranges.RemoveRange(first, past - first);
+            ranges.Insert(first, (start, end));
         }
     }
 }
