@@ -20,7 +20,11 @@ public sealed record LakeManifest(string Tenant, string Dataset, string FileId, 
     public const string FileName = "_ready.json";
 
     /// <summary>The key of a part in the lake: <c>{tenant}/{dataset}/{part key}</c>.</summary>
-    public string KeyOf(LakePart part) => $"{Tenant}/{Dataset}/{part.Key}";
+    public string KeyOf(LakePart part) => LakeKeys.Prefix(Tenant, Dataset) + part.Key;
+
+    /// <summary>Where its file stands in the lake sink, as the file's record shows it.</summary>
+    public Catalog.Files.FileSinkRecord SinkRecord(string status, int attempts, string? error, DateTimeOffset at) =>
+        new(Tenant, FileId, Catalog.Datasets.LakeSink.Type, Dataset, status, Rows, Parts.Count, attempts, error, at);
 }
 
 /// <summary>
@@ -41,7 +45,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
     private readonly ParquetOptions _parquet;
     private readonly long _receivedHour;
     private readonly int _partitionColumn;
-    private readonly Func<long, long> _hourOf;
+    private readonly Func<long, long>? _hourOf;
     private readonly Dictionary<long, Part> _open = [];
     private readonly List<LakePart> _done = [];
     private readonly Dictionary<long, List<int>> _rowsByHour = [];
@@ -57,7 +61,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
         _parquet = ParquetLayout.Options(sink.Compression);
         _receivedHour = receivedAt.ToUnixTimeSeconds() / 3600;
         _partitionColumn = sink.PartitionBy is { } field ? dataset.Table.IndexOf(field) : -1;
-        _hourOf = _partitionColumn < 0 ? _ => _receivedHour : HourOf(dataset, sink.PartitionBy!);
+        _hourOf = _partitionColumn < 0 ? null : HourOf(dataset, sink.PartitionBy!);
         Stream = stream;
         if (Directory.Exists(folder))
         {
@@ -95,7 +99,7 @@ internal sealed class LakeFileWriter : IAsyncDisposable
 
         for (var r = 0; r < rows.Count; r++)
         {
-            var hour = _partitionColumn < 0 ? receivedHour : rows.IsNull(r, _partitionColumn) ? NullPartition : _hourOf(rows.GetInt64(r, _partitionColumn));
+            var hour = _hourOf is null ? receivedHour : rows.IsNull(r, _partitionColumn) ? NullPartition : _hourOf(rows.GetInt64(r, _partitionColumn));
             if (!_rowsByHour.TryGetValue(hour, out var list))
             {
                 _rowsByHour[hour] = list = [];

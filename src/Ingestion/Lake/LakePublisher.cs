@@ -78,7 +78,7 @@ internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks
             _failing[folder] = (attempts, clock.GetUtcNow() + wait);
             if (!manifest.Stream)
             {
-                await sinks.SaveAsync(Record(manifest, SinkStatus.Retrying, attempts, e.Message), ct);
+                await sinks.SaveAsync(manifest.SinkRecord(SinkStatus.Retrying, attempts, e.Message, clock.GetUtcNow()), ct);
             }
 
             logger.IngestionEvent(IngestionEvents.LakeFailed, "{EventAction}: {TenantId}/{Dataset} {FileId}: writing {Files} lake files failed (attempt {Attempts}), tried again in {RetrySeconds} s: {ErrorMessage}",
@@ -88,7 +88,7 @@ internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks
 
         if (!manifest.Stream)
         {
-            await sinks.SaveAsync(Record(manifest, SinkStatus.Written, attempts, null), ct);
+            await sinks.SaveAsync(manifest.SinkRecord(SinkStatus.Written, attempts, null, clock.GetUtcNow()), ct);
         }
 
         Directory.Delete(folder, recursive: true);
@@ -96,9 +96,6 @@ internal sealed class LakePublisher(LakeSpool spool, ILakeStore store, FileSinks
         logger.IngestionEvent(IngestionEvents.LakeWritten, "{EventAction}: {TenantId}/{Dataset} {FileId}: {RowsLoaded} rows written to the lake in {Files} files",
             manifest.Tenant, manifest.Dataset, manifest.FileId, manifest.Rows, manifest.Parts.Count);
     }
-
-    private FileSinkRecord Record(LakeManifest manifest, string status, int attempts, string? error) =>
-        new(manifest.Tenant, manifest.FileId, LakeSink.Type, manifest.Dataset, status, manifest.Rows, manifest.Parts.Count, attempts, error, clock.GetUtcNow());
 }
 
 /// <summary>A tenant's lake files and spool go with the tenant.</summary>

@@ -32,8 +32,7 @@ public sealed class LakeSpool(IOptions<PlatformOptions> platform, IOptions<LakeO
     internal async Task CompleteAsync(LakeFileWriter writer, CancellationToken ct)
     {
         var manifest = await writer.CompleteAsync(ct);
-        await sinks.SaveAsync(new FileSinkRecord(manifest.Tenant, manifest.FileId, LakeSink.Type, manifest.Dataset, SinkStatus.Pending, manifest.Rows,
-            manifest.Parts.Count, 0, null, clock.GetUtcNow()), ct);
+        await sinks.SaveAsync(manifest.SinkRecord(SinkStatus.Pending, 0, null, clock.GetUtcNow()), ct);
         _ready.Release();
     }
 

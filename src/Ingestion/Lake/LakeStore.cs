@@ -1,5 +1,12 @@
 namespace Ingestion.Lake;
 
+/// <summary>The lake's key layout, in one place.</summary>
+public static class LakeKeys
+{
+    /// <summary>Where a dataset's files are: <c>{tenant}/{dataset}/</c>, below which come its partitions.</summary>
+    public static string Prefix(string tenant, string dataset) => $"{tenant}/{dataset}/";
+}
+
 /// <summary>An object in the lake: its key (<c>{tenant}/{dataset}/date=.../hour=.../{name}.parquet</c>), size and time written.</summary>
 public sealed record LakeObject(string Key, long Bytes, DateTimeOffset Modified);
 

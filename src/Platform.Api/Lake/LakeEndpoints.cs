@@ -30,38 +30,38 @@ public static class LakeEndpoints
     public static async Task<Results<Ok<LakeQueryResult>, ProblemHttpResult>> Query(string name, LakeQueryRequest request, TenantContext tenant, DatasetCatalog datasets,
         LakeQuery query, CancellationToken ct)
     {
-        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
+        var (dataset, refused) = await WithLakeAsync(name, tenant, datasets, ct);
+        if (refused is not null)
         {
-            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+            return refused;
         }
 
-        if (dataset.Lake is null)
-        {
-            return NoLake(name);
-        }
-
-        var (result, problem, empty) = await query.RunAsync(dataset, request, ct);
+        var (result, problem, empty) = await query.RunAsync(dataset!, request, ct);
         return problem is not null ? Problem.Validation("lake query", [problem])
             : empty ? Problem.Of(StatusCodes.Status409Conflict, "lake-empty", "The lake is empty", $"Dataset '{name}' has no lake files yet: they are written once rows are ingested.")
             : TypedResults.Ok(result!);
     }
 
-    private static ProblemHttpResult NoLake(string name) =>
-        Problem.Of(StatusCodes.Status409Conflict, "no-lake-sink", "No lake sink", $"Dataset '{name}' has no lake sink; add {{\"type\": \"lake\"}} to its 'sinks' to write one.");
+    /// <summary>The tenant's dataset when it has a lake sink; else 404 (no such dataset) or 409 (no lake sink).</summary>
+    private static async Task<(Dataset? Dataset, ProblemHttpResult? Problem)> WithLakeAsync(string name, TenantContext tenant, DatasetCatalog datasets, CancellationToken ct) =>
+        await datasets.GetAsync(tenant.Id, name, ct) switch
+        {
+            null => (null, Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.")),
+            { Lake: null } => (null, Problem.Of(StatusCodes.Status409Conflict, "no-lake-sink", "No lake sink",
+                $"Dataset '{name}' has no lake sink; add {{\"type\": \"lake\"}} to its 'sinks' to write one.")),
+            var dataset => (dataset, null),
+        };
 
     public static async Task<Results<Ok<LakeView>, ProblemHttpResult>> List(string name, TenantContext tenant, DatasetCatalog datasets, ILakeStore store, CancellationToken ct)
     {
-        if (await datasets.GetAsync(tenant.Id, name, ct) is not { } dataset)
+        var (dataset, refused) = await WithLakeAsync(name, tenant, datasets, ct);
+        if (refused is not null)
         {
-            return Problem.NotFound($"Tenant '{tenant.Id}' has no dataset '{name}'.");
+            return refused;
         }
 
-        if (dataset.Lake is not { } lake)
-        {
-            return NoLake(name);
-        }
-
-        var prefix = $"{tenant.Id}/{name}/";
+        var lake = dataset!.Lake!;
+        var prefix = LakeKeys.Prefix(tenant.Id, name);
         var partitions = (await store.ListAsync(prefix, ct))
             .Where(o => o.Key.EndsWith(".parquet", StringComparison.Ordinal))
             .GroupBy(o => o.Key[prefix.Length..o.Key.LastIndexOf('/')])

@@ -50,7 +50,7 @@ public sealed class LakeQuery(ILakeStore store, Microsoft.Extensions.Options.IOp
             return (null, refused, false);
         }
 
-        using var files = await store.LocalAsync($"{dataset.Tenant}/{dataset.Name}/", ct);
+        using var files = await store.LocalAsync(LakeKeys.Prefix(dataset.Tenant, dataset.Name), ct);
         if (!Directory.Exists(files.Folder) || !Directory.EnumerateFiles(files.Folder, "*.parquet", SearchOption.AllDirectories).Any())
         {
             return (null, null, true);
