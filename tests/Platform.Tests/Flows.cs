@@ -42,6 +42,12 @@ public static class Flows
     public static async Task<JsonElement> FileAsync(this HttpClient http, string tenant, string fileId) =>
         JsonDocument.Parse(await http.GetStringAsync($"/tenants/{tenant}/files/{fileId}")).RootElement;
 
+    /// <summary>Polls a file until its lake sink says <c>written</c>; returns the file.</summary>
+    public static Task<JsonElement> WaitForLakeAsync(this HttpClient http, string tenant, string fileId) =>
+        Eventually.UntilAsync(() => http.FileAsync(tenant, fileId),
+            f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object && s.GetProperty("lake").GetProperty("status").GetString() == "written",
+            f => $"the file's lake files were not written: {f}");
+
     /// <summary>Every row of a dataset, following paging states.</summary>
     public static async Task<List<JsonElement>> AllRowsAsync(this HttpClient http, string tenant, string dataset, string what = "rows", string query = "")
     {

@@ -84,9 +84,7 @@ public sealed class CrashTests
                 Assert.Equal(Rows - (Rows / BadEvery), after.GetProperty("rows_loaded").GetInt64());
                 Assert.Equal(Rows / BadEvery, after.GetProperty("rows_quarantined").GetInt64());
                 Assert.Single(JsonDocument.Parse(await admin.GetStringAsync("/tenants/crash/files")).RootElement.GetProperty("files").EnumerateArray());
-                lakeFiles = (await Eventually.UntilAsync(() => admin.FileAsync("crash", fileId), f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object
-                    && s.GetProperty("lake").GetProperty("status").GetString() == "written", f => $"the lake files were not written: {f}"))
-                    .GetProperty("sinks").GetProperty("lake").GetProperty("files").GetInt32();
+                lakeFiles = (await admin.WaitForLakeAsync("crash", fileId)).GetProperty("sinks").GetProperty("lake").GetProperty("files").GetInt32();
             }
 
             var (keys, quarantined) = await CountAsync(Path.Combine(home, "coredms"));

@@ -19,8 +19,7 @@ public sealed class RetentionTests
         Assert.Equal(MessyFile.AsIs.DistinctRows, (await t.AllRowsAsync("keeper", "speed_tracking")).Count);
         var processed = Path.Combine(host.Home, "staging", "keeper", "processed", "speed_tracking", $"{fileId}__messy.csv");
         Assert.True(File.Exists(processed));
-        await Eventually.UntilAsync(() => t.FileAsync("keeper", fileId), f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object
-            && s.GetProperty("lake").GetProperty("status").GetString() == "written", f => $"the lake files were not written: {f}");
+        await t.WaitForLakeAsync("keeper", fileId);
         var lake = Path.Combine(host.Home, "lake", "keeper");
         Assert.NotEmpty(Directory.GetFiles(lake, "*.parquet", SearchOption.AllDirectories));
 

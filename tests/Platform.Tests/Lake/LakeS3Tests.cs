@@ -24,11 +24,6 @@ public sealed class LakeS3Tests
         return Encoding.UTF8.GetBytes(csv.ToString());
     }
 
-    private static Task<JsonElement> WrittenAsync(HttpClient http, string tenant, string fileId) =>
-        Eventually.UntilAsync(() => http.FileAsync(tenant, fileId),
-            f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object && s.GetProperty("lake").GetProperty("status").GetString() == "written",
-            f => $"the file's lake files were not written: {f}");
-
     [Fact]
     public async Task AnS3LakeHoldsEveryRowOnceForTwoReadersAndEachTenantOnlyItsOwnPrefix()
     {
@@ -42,8 +37,8 @@ public sealed class LakeS3Tests
         var fileB = await b.UploadAsync("s3_b", "speed_tracking", "b.csv", Readings(2, 700));
         await a.IngestAndWaitAsync("s3_a", "speed_tracking");
         await b.IngestAndWaitAsync("s3_b", "speed_tracking");
-        await WrittenAsync(a, "s3_a", fileA);
-        await WrittenAsync(b, "s3_b", fileB);
+        await a.WaitForLakeAsync("s3_a", fileA);
+        await b.WaitForLakeAsync("s3_b", fileB);
 
         var copy = await s3.DownloadAsync("s3_a/");
         try
@@ -119,7 +114,7 @@ public sealed class LakeS3Tests
         await s3.StartAgainAsync();
         foreach (var id in ids)
         {
-            await WrittenAsync(t, "s3_down", id);
+            await t.WaitForLakeAsync("s3_down", id);
         }
 
         var copy = await s3.DownloadAsync("s3_down/");

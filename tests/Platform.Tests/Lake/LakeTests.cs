@@ -54,11 +54,6 @@ public sealed class LakeTests
         return csv.ToString();
     }
 
-    private static Task<JsonElement> WaitForLakeAsync(HttpClient http, string tenant, string fileId, string status = "written") =>
-        Eventually.UntilAsync(() => http.FileAsync(tenant, fileId),
-            f => f.TryGetProperty("sinks", out var s) && s.ValueKind == JsonValueKind.Object && s.GetProperty("lake").GetProperty("status").GetString() == status,
-            f => $"the file's lake sink is not {status}: {f}");
-
     [Fact]
     public async Task EveryRowOfABatchFileLandsOnceInTheLakeTypedAndPartitionedInEveryCompression()
     {
@@ -71,7 +66,7 @@ public sealed class LakeTests
             await t.RegisterAsync("lake_types", Typed(dataset, compression), Flows.AgreementWithoutApp());
             var fileId = await t.UploadAsync("lake_types", dataset, "m.csv", Encoding.UTF8.GetBytes(TypedCsv(rows)));
             Assert.Equal("succeeded", (await t.IngestAndWaitAsync("lake_types", dataset)).GetProperty("status").GetString());
-            var lake = (await WaitForLakeAsync(t, "lake_types", fileId)).GetProperty("sinks").GetProperty("lake");
+            var lake = (await t.WaitForLakeAsync("lake_types", fileId)).GetProperty("sinks").GetProperty("lake");
             Assert.Equal(rows, lake.GetProperty("rows").GetInt64());
 
             var files = DuckDb.Files(Path.Combine(host.Home, "lake"), "lake_types", dataset);
@@ -130,7 +125,7 @@ public sealed class LakeTests
 
         var fileId = await a.UploadAsync("lake_seed", "speed-tracking-data", "a.csv", Encoding.UTF8.GetBytes(csv.ToString()));
         await a.IngestAndWaitAsync("lake_seed", "speed-tracking-data");
-        var file = await WaitForLakeAsync(a, "lake_seed", fileId);
+        var file = await a.WaitForLakeAsync("lake_seed", fileId);
         var files = DuckDb.Files(Path.Combine(host.Home, "lake"), "lake_seed", "speed-tracking-data");
         var api = await a.AllRowsAsync("lake_seed", "speed-tracking-data");
         var lake = Assert.Single(DuckDb.Query($"select count(*), sum(SPEEDIN), sum(SPEEDOUT), sum(IFINDEX), any_value(date), any_value(hour), count(distinct date || hour) from {files}"));
@@ -182,7 +177,7 @@ public sealed class LakeTests
             File.Delete(blocked);
             foreach (var id in ids)
             {
-                Assert.Equal(4000, (await WaitForLakeAsync(t, "lake_down", id)).GetProperty("sinks").GetProperty("lake").GetProperty("rows").GetInt64());
+                Assert.Equal(4000, (await t.WaitForLakeAsync("lake_down", id)).GetProperty("sinks").GetProperty("lake").GetProperty("rows").GetInt64());
             }
 
             var files = DuckDb.Files(blocked, "lake_down", "speed_tracking");
@@ -254,10 +249,10 @@ public sealed class LakeTests
 
         var fileA = await a.UploadAsync("lake_sql", "speed-tracking-data", "a.csv", Encoding.UTF8.GetBytes(csv.ToString()));
         await a.IngestAndWaitAsync("lake_sql", "speed-tracking-data");
-        await WaitForLakeAsync(a, "lake_sql", fileA);
+        await a.WaitForLakeAsync("lake_sql", fileA);
         var fileB = await b.UploadAsync("lake_sql_b", "speed_tracking", "b.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
         await b.IngestAndWaitAsync("lake_sql_b", "speed_tracking");
-        await WaitForLakeAsync(b, "lake_sql_b", fileB);
+        await b.WaitForLakeAsync("lake_sql_b", fileB);
 
         async Task<HttpResponseMessage> QueryAsync(HttpClient http, string tenant, string dataset, object body) =>
             await http.PostAsync($"/tenants/{tenant}/datasets/{dataset}/query", Repo.Body(JsonSerializer.SerializeToNode(body)!.AsObject()));
@@ -338,7 +333,7 @@ public sealed class LakeTests
         await t.RegisterAsync("lake_rules", Lake(Flows.DatasetA(), new JsonObject { ["type"] = "lake" }), Flows.AgreementWithoutApp());
         var fileId = await t.UploadAsync("lake_rules", "speed_tracking", "r.csv", File.ReadAllBytes(Repo.Path("schemas", "examples", "client_a", "readings.csv")));
         await t.IngestAndWaitAsync("lake_rules", "speed_tracking");
-        await WaitForLakeAsync(t, "lake_rules", fileId);
+        await t.WaitForLakeAsync("lake_rules", fileId);
         Assert.True(Directory.Exists(Path.Combine(host.Home, "lake", "lake_rules")));
         Assert.True((await admin.DeleteAsync("/tenants/lake_rules?confirm=lake_rules")).IsSuccessStatusCode);
         Assert.False(Directory.Exists(Path.Combine(host.Home, "lake", "lake_rules")));
