@@ -116,10 +116,17 @@ public static class IngestCommand
             return;
         }
 
+        // A file another run took before this one got to it says so under its status.
         var table = new Table().AddColumns("file", "name", "status", "read", "loaded", "quarantined", "error");
         foreach (var f in files.EnumerateArray())
         {
-            table.AddRow(FileColumns.Select(c => PlatformClient.Text(f, c).EscapeMarkup()).ToArray());
+            var cells = FileColumns.Select(c => PlatformClient.Text(f, c)).ToArray();
+            if (PlatformClient.Text(f, "ingested_by") is { Length: > 0 } by)
+            {
+                cells[2] += $" (by {(by == "stream" ? "streaming" : "run " + by)})";
+            }
+
+            table.AddRow(cells.Select(c => c.EscapeMarkup()).ToArray());
         }
 
         ui.Write(table);

@@ -17,9 +17,15 @@ namespace BatchIngestManager.Runs;
 /// tenant's app (if the agreement names one) turn <c>in</c> into <c>out</c>, then ingests each file (or the app's
 /// output for it), and records the outcome. Stops between files once the quota policy says no more, leaving the
 /// rest staged; a run that fails part-way gives back the files it still holds.
+/// <para>
+/// A run answers for the files that were waiting when it was requested, not only for those it claimed: a file that
+/// another run (a scheduled one that started first, say) was already ingesting is waited for while that claim lives,
+/// and reported with <see cref="RunFile.IngestedBy"/>, as is one that such a run finished before this one started.
+/// So <c>upload</c> then <c>ingest --wait</c> tells what became of the upload whichever run took it.
+/// </para>
 /// </summary>
 public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner scanner, FileClaims claims, StagedFileIngestor ingestor, BatchAppStep app,
-    DataClock clock, ILogger<BatchRun> logger)
+    FileCatalog files, DatasetCatalog datasets, DataClock clock, ILogger<BatchRun> logger)
 {
     public async Task<RunRecord> ExecuteAsync(RunRecord run, CancellationToken ct)
     {
@@ -40,6 +46,11 @@ public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner
         }
 
         var results = done.Select(RunFile.From).ToList();
+        if (error is null)
+        {
+            results.AddRange(await TakenByOthersAsync(run, results, ct));
+        }
+
         var status = RunStatus.Of(results, error);
         if (error is null && status != RunStatus.Succeeded)
         {
@@ -51,7 +62,7 @@ public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner
         {
             Status = status,
             FinishedAt = clock.GetUtcNow(),
-            Files = done.Count,
+            Files = results.Count,
             RowsLoaded = results.Sum(f => f.RowsLoaded),
             RowsQuarantined = results.Sum(f => f.RowsQuarantined),
             Error = error,
@@ -60,8 +71,8 @@ public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner
         };
         await PersistAsync(() => runs.FinishAsync(run, CancellationToken.None), $"the outcome of run {run.RunId}", ct);
         logger.IngestionEvent(IngestionEvents.RunFinished,
-            "{EventAction}: {TenantId} run {RunId} {RunStatus}: {Files} files, {RowsLoaded} rows loaded, {RowsQuarantined} quarantined in {EventDuration} ms{ErrorMessage}",
-            run.Tenant, run.RunId, run.Status, run.Files, run.RowsLoaded, run.RowsQuarantined,
+            "{EventAction}: {TenantId} run {RunId} {RunStatus}: {Files} files ({FilesOfOtherRuns} ingested by other runs), {RowsLoaded} rows loaded, {RowsQuarantined} quarantined in {EventDuration} ms{ErrorMessage}",
+            run.Tenant, run.RunId, run.Status, run.Files, results.Count(f => f.IngestedBy is not null), run.RowsLoaded, run.RowsQuarantined,
             (long)(run.FinishedAt!.Value - started).TotalMilliseconds, error is null ? "" : ": " + error);
         return run;
     }
@@ -163,6 +174,43 @@ public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The files of the run's batch datasets that were waiting when it was requested and that other runs took: once
+    /// none of them is still being ingested under a live claim (a claim that lapses or is given back is not waited
+    /// for), those finished since the request, each marked with who ingested it.
+    /// </summary>
+    private async Task<List<RunFile>> TakenByOthersAsync(RunRecord run, List<RunFile> own, CancellationToken ct)
+    {
+        try
+        {
+            return await WaitForOthersAsync(run, own, ct);
+        }
+        catch (CoredmsException e)
+        {
+            logger.LogWarning(e, "Run {RunId} of {TenantId} could not read which of its files other runs ingested; it reports its own", run.RunId, run.Tenant);
+            return [];
+        }
+    }
+
+    private async Task<List<RunFile>> WaitForOthersAsync(RunRecord run, List<RunFile> own, CancellationToken ct)
+    {
+        var batch = (await datasets.ListAsync(run.Tenant, ct)).Where(d => d.Mode.HasFlag(IngestionMode.Batch) && (run.Dataset is null || d.Name == run.Dataset))
+            .Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
+        var mine = own.Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
+        while (true)
+        {
+            var others = (await files.ListAsync(run.Tenant, ct)).Where(f => batch.Contains(f.Dataset) && f.ReceivedAt <= run.RequestedAt
+                && f.RunId is { } by && by != run.RunId && !mine.Contains(f.FileId)).ToList();
+            if (!others.Any(f => f.Status == FileStatus.Processing && !claims.IsClaimable(f)))
+            {
+                return others.Where(f => f.FinishedAt >= run.RequestedAt && f.Status is FileStatus.Loaded or FileStatus.PartiallyLoaded or FileStatus.Failed)
+                    .Select(f => RunFile.From(f) with { IngestedBy = f.RunId }).ToList();
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), clock, ct);
+        }
     }
 
     private async Task GiveBackAsync(IEnumerable<WaitingFile> files, ConcurrentDictionary<string, FileRecord> held, string reason)

@@ -32,8 +32,12 @@ public static class RunStatus
     }
 }
 
-/// <summary>One file of a run, as the run reports it.</summary>
-public sealed record RunFile(string FileId, string Dataset, string Name, string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, string? Error)
+/// <summary>
+/// One file of a run, as the run reports it; <see cref="IngestedBy"/> names the run (or <c>stream</c>) that ingested it
+/// when that was not this run: a file that was waiting when this run was requested, and that another took first.
+/// </summary>
+public sealed record RunFile(string FileId, string Dataset, string Name, string Status, long RowsRead, long RowsLoaded, long RowsQuarantined, string? Error,
+    string? IngestedBy = null)
 {
     public static RunFile From(FileRecord f) =>
         new(f.FileId, f.Dataset, f.Name, f.Status, f.RowsRead ?? 0, f.RowsLoaded ?? 0, f.RowsQuarantined ?? 0, f.Error);

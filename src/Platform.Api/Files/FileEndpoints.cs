@@ -19,11 +19,11 @@ public sealed record UploadResponse(string FileId, string Dataset, string Name, 
 /// </summary>
 public sealed record FileView(
     string FileId, string Dataset, string Name, string Mode, string Status, long Bytes, long? RowsRead, long? RowsLoaded, long? RowsQuarantined,
-    long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error,
+    long? RowsSkipped, DateTimeOffset ReceivedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, string? Error, string? RunId,
     IReadOnlyDictionary<string, SinkView>? Sinks = null)
 {
     public static FileView From(FileRecord f, IEnumerable<FileSinkRecord>? sinks = null) => new(f.FileId, f.Dataset, f.Name, f.Mode, f.Status, f.Bytes, f.RowsRead, f.RowsLoaded,
-        f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error,
+        f.RowsQuarantined, f.RowsSkipped, f.ReceivedAt, f.StartedAt, f.FinishedAt, f.Error, f.RunId,
         sinks?.ToDictionary(s => s.Sink, s => new SinkView(s.Status, s.Rows, s.Files, s.Attempts, s.Error, s.UpdatedAt)) is { Count: > 0 } views ? views : null);
 }
 
