@@ -199,18 +199,20 @@ public sealed class BatchRun(RunCatalog runs, QuotaPolicy quotas, StagingScanner
         var batch = (await datasets.ListAsync(run.Tenant, ct)).Where(d => d.Mode.HasFlag(IngestionMode.Batch) && (run.Dataset is null || d.Name == run.Dataset))
             .Select(d => d.Name).ToHashSet(StringComparer.Ordinal);
         var mine = own.Select(f => f.FileId).ToHashSet(StringComparer.Ordinal);
-        while (true)
+        var others = (await files.ListAsync(run.Tenant, ct)).Where(f => batch.Contains(f.Dataset) && f.ReceivedAt <= run.RequestedAt
+            && f.RunId is { } by && by != run.RunId && !mine.Contains(f.FileId) && (f.Status == FileStatus.Processing || f.FinishedAt >= run.RequestedAt)).ToList();
+        while (others.Find(f => f.Status == FileStatus.Processing && !claims.IsClaimable(f)) is { } busy)
         {
-            var others = (await files.ListAsync(run.Tenant, ct)).Where(f => batch.Contains(f.Dataset) && f.ReceivedAt <= run.RequestedAt
-                && f.RunId is { } by && by != run.RunId && !mine.Contains(f.FileId)).ToList();
-            if (!others.Any(f => f.Status == FileStatus.Processing && !claims.IsClaimable(f)))
-            {
-                return others.Where(f => f.FinishedAt >= run.RequestedAt && f.Status is FileStatus.Loaded or FileStatus.PartiallyLoaded or FileStatus.Failed)
-                    .Select(f => RunFile.From(f) with { IngestedBy = f.RunId }).ToList();
-            }
-
             await Task.Delay(TimeSpan.FromMilliseconds(250), clock, ct);
+            others.Remove(busy);
+            if (await files.GetAsync(run.Tenant, busy.FileId, ct) is { } now)
+            {
+                others.Add(now);
+            }
         }
+
+        return others.Where(f => f.FinishedAt >= run.RequestedAt && f.Status is FileStatus.Loaded or FileStatus.PartiallyLoaded or FileStatus.Failed)
+            .OrderBy(f => f.FileId, StringComparer.Ordinal).Select(f => RunFile.From(f) with { IngestedBy = f.RunId }).ToList();
     }
 
     private async Task GiveBackAsync(IEnumerable<WaitingFile> files, ConcurrentDictionary<string, FileRecord> held, string reason)
