@@ -26,6 +26,12 @@ public sealed class LakeOptions
     /// <summary>The longest a tenant's query over its lake may run.</summary>
     public double QuerySeconds { get; set; } = 10;
 
+    /// <summary>Lake queries a process runs at once, in all (each has one thread and up to 256 MB): more are answered 429.</summary>
+    public int QueriesInParallel { get; set; } = 2;
+
+    /// <summary>Lake queries one tenant may have running at once.</summary>
+    public int QueriesPerTenant { get; set; } = 1;
+
     /// <summary>The longest wait between two tries to write spooled files to a failing lake.</summary>
     public int RetryMaxSeconds { get; set; } = 30;
 }

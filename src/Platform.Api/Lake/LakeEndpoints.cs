@@ -24,11 +24,11 @@ public static class LakeEndpoints
         group.MapGet("/{name}/lake", List).WithSummary("The dataset's data lake: its Parquet files by partition (only whole files are ever listed).");
         group.MapPost("/{name}/query", Query)
             .WithSummary("Run one read-only SELECT over the dataset's lake files with DuckDB; the dataset is the table, named as the dataset (quoted when it has '-' or '.').")
-            .Problems(400, 404, 409);
+            .Problems(400, 404, 409, 429);
     }
 
     public static async Task<Results<Ok<LakeQueryResult>, ProblemHttpResult>> Query(string name, LakeQueryRequest request, TenantContext tenant, DatasetCatalog datasets,
-        LakeQuery query, CancellationToken ct)
+        LakeQuery query, HttpContext http, CancellationToken ct)
     {
         var (dataset, refused) = await WithLakeAsync(name, tenant, datasets, ct);
         if (refused is not null)
@@ -36,6 +36,18 @@ public static class LakeEndpoints
             return refused;
         }
 
+        var (turn, limit, allowed) = query.TryEnter(tenant.Id);
+        if (turn is null)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return Problem.Of(StatusCodes.Status429TooManyRequests, "query-concurrency", "Too many lake queries at once",
+                limit == "queries_per_tenant"
+                    ? $"Tenant '{tenant.Id}' may run {allowed} lake queries at once and has that many running; send this one again once one has answered (Retry-After)."
+                    : $"The platform runs {allowed} lake queries at once and is running that many; send this one again after Retry-After.",
+                new Dictionary<string, object?> { ["quota"] = limit, ["limit"] = allowed });
+        }
+
+        using var _ = turn;
         var (result, problem, empty) = await query.RunAsync(dataset!, request, ct);
         return problem is not null ? Problem.Validation("lake query", [problem])
             : empty ? Problem.Of(StatusCodes.Status409Conflict, "lake-empty", "The lake is empty", $"Dataset '{name}' has no lake files yet: they are written once rows are ingested.")

@@ -21,12 +21,65 @@ public sealed record LakeQueryResult(IReadOnlyList<LakeQueryColumn> Columns, IRe
 /// runs, from DuckDB's own parse: one SELECT whose tables are the dataset (and its own CTEs), with no table function
 /// (read_csv, read_text, glob...), so nothing else is read. It then runs sandboxed: DuckDB may touch only the
 /// dataset's lake folder, installs and loads no extension, its settings are locked, with one thread, a memory cap
-/// and a time limit.
+/// and a time limit. At most <see cref="LakeOptions.QueriesInParallel"/> queries run at once, and
+/// <see cref="LakeOptions.QueriesPerTenant"/> of one tenant, so that what queries may take (a thread and the memory cap
+/// each) is bounded however many a tenant sends.
 /// </summary>
 public sealed class LakeQuery(ILakeStore store, Microsoft.Extensions.Options.IOptions<LakeOptions> options)
 {
     public const int MaxRows = 10_000;
     public const int MaxSqlLength = 20_000;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, int> _running = new(StringComparer.Ordinal);
+    private int _total;
+
+    /// <summary>A query's turn (disposing it ends the turn); null, with the limit that refused it, when the tenant or the process runs all it may.</summary>
+    public (IDisposable? Turn, string? Limit, int Allowed) TryEnter(string tenant)
+    {
+        lock (_lock)
+        {
+            var mine = _running.GetValueOrDefault(tenant);
+            if (mine >= options.Value.QueriesPerTenant)
+            {
+                return (null, "queries_per_tenant", options.Value.QueriesPerTenant);
+            }
+
+            if (_total >= options.Value.QueriesInParallel)
+            {
+                return (null, "queries_in_parallel", options.Value.QueriesInParallel);
+            }
+
+            _running[tenant] = mine + 1;
+            _total++;
+            return (new Turn(this, tenant), null, 0);
+        }
+    }
+
+    private void Leave(string tenant)
+    {
+        lock (_lock)
+        {
+            _total--;
+            if (--_running[tenant] == 0)
+            {
+                _running.Remove(tenant);
+            }
+        }
+    }
+
+    private sealed class Turn(LakeQuery query, string tenant) : IDisposable
+    {
+        private int _left;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _left, 1) == 0)
+            {
+                query.Leave(tenant);
+            }
+        }
+    }
 
     public async Task<(LakeQueryResult? Result, FieldError? Problem, bool Empty)> RunAsync(Dataset dataset, LakeQueryRequest request, CancellationToken ct)
     {

@@ -307,6 +307,17 @@ public sealed class LakeTests
             new { sql = "SELECT count(*) FROM \"speed-tracking-data\" x, \"speed-tracking-data\" y, \"speed-tracking-data\" z WHERE x.SPEEDIN + y.SPEEDIN > z.SPEEDOUT" });
         var slowText = await slow.Content.ReadAsStringAsync();
         Assert.True(slowText.Contains("\"rule\":\"time_limit\"", StringComparison.Ordinal), slowText);
+
+        // Four such queries at once: one runs (to its time limit), those sent while it runs are 429 with the limit and Retry-After.
+        var together = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => QueryAsync(a, "lake_sql", "speed-tracking-data",
+            new { sql = "SELECT count(*) FROM \"speed-tracking-data\" x, \"speed-tracking-data\" y, \"speed-tracking-data\" z WHERE x.SPEEDIN + y.SPEEDIN > z.SPEEDOUT" })));
+        var busy = together.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.NotEmpty(busy);
+        Assert.All(together.Except(busy), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
+        var problem = await busy[0].ReadJsonAsync();
+        Assert.Equal(("queries_per_tenant", 1), (problem.GetProperty("quota").GetString(), problem.GetProperty("limit").GetInt32()));
+        Assert.Equal("1", busy[0].Headers.GetValues("Retry-After").Single());
+        Assert.Equal(HttpStatusCode.OK, (await QueryAsync(a, "lake_sql", "speed-tracking-data", new { sql = "SELECT 1 FROM \"speed-tracking-data\" LIMIT 1" })).StatusCode);
     }
 
     [Fact]
