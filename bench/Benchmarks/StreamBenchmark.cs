@@ -199,7 +199,8 @@ internal static class StreamBenchmark
 
     /// <summary>
     /// Fair sharing: the small tenant's latency (10 files of 1,000 rows a second) alone, then while another tenant
-    /// floods the same platform with 25,000-row files as fast as it takes them (four always waiting in its in/).
+    /// floods the same platform with 25,000-row files as fast as it takes them (four always waiting in its in/, counted
+    /// wherever staging moved them: in/ itself or the dataset's folder below it).
     /// </summary>
     private static async Task<int> NoisyNeighbourAsync(string root, string engine, int files)
     {
@@ -219,7 +220,7 @@ internal static class StreamBenchmark
         {
             for (var n = 0; !stop.IsCancellationRequested; )
             {
-                if (Directory.EnumerateFiles(floodIn, "*.csv").Count() >= 4)
+                if (Directory.EnumerateFiles(floodIn, "*.csv", SearchOption.AllDirectories).Count() >= 4)
                 {
                     await Task.Delay(5);
                     continue;
