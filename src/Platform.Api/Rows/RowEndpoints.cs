@@ -73,39 +73,23 @@ public static class RowEndpoints
 
         try
         {
-            try
-            {
-                return await PageAsync(dataset!);
-            }
-            catch (CoredmsException e) when (e is not PagingStateException && state is null)
-            {
-                // A replace may have dropped the table under the read, once the dataset was switched to its new one.
-                if (await datasets.GetAsync(tenant.Id, name, ct) is not { } now || now.TableName == dataset!.TableName)
-                {
-                    throw;
-                }
-
-                return await PageAsync(now);
-            }
+            return await PageAsync(dataset!);
         }
-        catch (CoredmsException e) when (state is not null)
+        catch (CoredmsException e)
         {
-            // The table this paging state belongs to was dropped by a replace between reading the catalog and the page.
+            // A replace may have switched the dataset to its new table and dropped the one this read went to: a first page
+            // is read from the new table; a paging state belongs to the dropped one, so the reader starts again.
             if (await datasets.GetAsync(tenant.Id, name, ct) is { } now && now.TableName != dataset!.TableName)
             {
-                return Replaced(name);
+                return state is null ? await PageAsync(now) : Replaced(name);
             }
 
-            if (e is not PagingStateException)
+            if (e is PagingStateException)
             {
-                throw;
+                return ForeignPagingState();
             }
 
-            return ForeignPagingState();
-        }
-        catch (PagingStateException)
-        {
-            return ForeignPagingState();
+            throw;
         }
 
         async Task<Ok<RowList>> PageAsync(Dataset from)
