@@ -77,6 +77,43 @@ internal static class StreamBenchmark
 
     private sealed record Latency(double P50, double P99, double Max);
 
+    /// <summary>When each small-tenant file (by sensor) was renamed into in/, for <see cref="StagesAsync"/>.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, DateTimeOffset> RenamedAt = new();
+
+    /// <summary>
+    /// Where the small tenant's files of sensors [<paramref name="first"/>, first + files) spent their time, from the
+    /// files API: rename -> recorded (the watcher and the scan), recorded -> started (waiting for a slot and the
+    /// claim), started -> finished (read, published, written), finished -> readable (the rest of the measured time);
+    /// p50/p99 of each.
+    /// </summary>
+    private static async Task<string> StagesAsync(HttpClient http, int first, int files, double[] readableMs)
+    {
+        using var list = JsonDocument.Parse(await http.GetStringAsync($"/tenants/{Tenant}/files?dataset=speed_tracking&limit=10000"));
+        var byName = list.RootElement.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!);
+        var stages = new List<double>[4];
+        for (var s = 0; s < stages.Length; s++)
+        {
+            stages[s] = [];
+        }
+
+        for (var i = 0; i < files; i++)
+        {
+            var file = byName[$"{first + i}.csv"];
+            var renamed = RenamedAt[first + i];
+            var received = file.GetProperty("received_at").GetDateTimeOffset();
+            var started = file.GetProperty("started_at").GetDateTimeOffset();
+            var finished = file.GetProperty("finished_at").GetDateTimeOffset();
+            stages[0].Add((received - renamed).TotalMilliseconds);
+            stages[1].Add((started - received).TotalMilliseconds);
+            stages[2].Add((finished - started).TotalMilliseconds);
+            stages[3].Add(readableMs[i] - (finished - renamed).TotalMilliseconds);
+        }
+
+        var names = new[] { "rename->recorded", "->started", "->finished", "->readable" };
+        return string.Join(", ", stages.Select((s, i) => (Name: names[i], Latency: Percentiles(s)))
+            .Select(x => $"{x.Name} {x.Latency.P50:F0}/{x.Latency.P99:F0}"));
+    }
+
     private static Latency Percentiles(IEnumerable<double> milliseconds)
     {
         var times = milliseconds.Order().ToArray();
@@ -179,7 +216,10 @@ internal static class StreamBenchmark
     }
 
     /// <summary>The small tenant's files renamed in at 10 per second (sensors from <paramref name="firstSensor"/>): rename -> readable, p50/p99/max.</summary>
-    private static async Task<Latency> TenFilesASecondAsync(Platform platform, HttpClient http, int files, int firstSensor)
+    private static async Task<Latency> TenFilesASecondAsync(Platform platform, HttpClient http, int files, int firstSensor) =>
+        Percentiles(await TenFilesASecondTimesAsync(platform, http, files, firstSensor));
+
+    private static async Task<double[]> TenFilesASecondTimesAsync(Platform platform, HttpClient http, int files, int firstSensor)
     {
         var readable = new List<Task<double>>();
         var start = Stopwatch.GetTimestamp();
@@ -194,7 +234,7 @@ internal static class StreamBenchmark
             readable.Add(DropAndWaitAsync(platform, http, firstSensor + i));
         }
 
-        return Percentiles(await Task.WhenAll(readable));
+        return await Task.WhenAll(readable);
     }
 
     /// <summary>
@@ -211,7 +251,9 @@ internal static class StreamBenchmark
         var floodIn = Path.Combine(platform.Home, "staging", Flood, "in");
         Directory.CreateDirectory(floodIn);
         await Task.WhenAll(Enumerable.Range(1, 5).Select(i => DropAndWaitAsync(platform, http, i)));
-        var alone = await TenFilesASecondAsync(platform, http, files, 100);
+        var aloneTimes = await TenFilesASecondTimesAsync(platform, http, files, 100);
+        var alone = Percentiles(aloneTimes);
+        var aloneStages = await StagesAsync(http, 100, files, aloneTimes);
 
         using var stop = new CancellationTokenSource();
         var content = Readings(9, FileRows);
@@ -237,11 +279,13 @@ internal static class StreamBenchmark
         await Task.Delay(TimeSpan.FromSeconds(3));
         var writtenBefore = platform.Written;
         var start = Stopwatch.GetTimestamp();
-        var crowded = await TenFilesASecondAsync(platform, http, files, 100_000);
+        var crowdedTimes = await TenFilesASecondTimesAsync(platform, http, files, 100_000);
+        var crowded = Percentiles(crowdedTimes);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var written = platform.Written - writtenBefore;
         await stop.CancelAsync();
         await flood;
+        var crowdedStages = await StagesAsync(http, 100_000, files, crowdedTimes);
         await platform.DisposeAsync();
 
         var ratio = crowded.P99 / alone.P99;
@@ -249,6 +293,8 @@ internal static class StreamBenchmark
         Console.WriteLine($"{"",-40}{"p50 ms",9}{"p99 ms",9}{"max ms",9}");
         Console.WriteLine($"{"small tenant alone",-40}{alone.P50,9:F0}{alone.P99,9:F0}{alone.Max,9:F0}");
         Console.WriteLine($"{"small tenant while another floods",-40}{crowded.P50,9:F0}{crowded.P99,9:F0}{crowded.Max,9:F0}");
+        Console.WriteLine($"  stages p50/p99 ms, alone: {aloneStages}");
+        Console.WriteLine($"  stages p50/p99 ms, flood: {crowdedStages}");
         Console.WriteLine($"  p99 with the flood / alone: {ratio:F2}x (target <= 2x); the flooding tenant meanwhile: {(written - (files * 1000L)) / seconds:N0} rows/s written " +
             $"({Interlocked.Read(ref flooded):N0} rows renamed in, 25,000-row files, four always waiting)");
         Console.WriteLine($"  errors in the platform's log: {Platform.Errors.Count}");
@@ -265,6 +311,7 @@ internal static class StreamBenchmark
         await File.WriteAllBytesAsync(writing, content);
         File.Move(writing, Path.Combine(folder, $"{sensor}.csv"));
         var renamed = Stopwatch.GetTimestamp();
+        RenamedAt[sensor] = DateTimeOffset.UtcNow;
         var last = $"/tenants/{Tenant}/datasets/speed_tracking/rows?sensor_id={sensor}&reading_id=1000";
         var all = $"/tenants/{Tenant}/datasets/speed_tracking/rows?sensor_id={sensor}&limit=1000";
         while (true)

@@ -14,8 +14,14 @@ public sealed class StreamOptions
     /// <summary>A dataset capturing changes that stays paused longer than this is reported: its slot keeps WAL on the tenant's server.</summary>
     public double CdcPausedWarnHours { get; set; } = 24;
 
-    /// <summary>Files ingested at once by this process, all tenants together: a tenant alone may use them all, several share them (<c>FileSlots</c>).</summary>
-    public int FilesInParallel { get; set; } = 2;
+    /// <summary>
+    /// Files ingested at once by this process, all tenants together: a tenant alone may use them all, several share them
+    /// (<c>FileSlots</c>). A small file spends most of its time waiting for writes (the store's, the catalog's), not on
+    /// a core, so the slots are counted for that: with 2, a tenant sending ten 1,000-row files a second had a share of
+    /// one slot beside a flood and fell behind for good (p50 37 s in <c>bench stream --noisy-neighbour</c>); with 8 it
+    /// keeps up. Large files are held back by the bulk lane's priority instead (<see cref="BulkFileMb"/>).
+    /// </summary>
+    public int FilesInParallel { get; set; } = 8;
 
     /// <summary>
     /// Streamed files of at least this many MiB are read on the bulk lane (<c>BulkLane</c>: threads at a lower operating
