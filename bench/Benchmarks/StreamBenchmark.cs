@@ -90,11 +90,7 @@ internal static class StreamBenchmark
     {
         using var list = JsonDocument.Parse(await http.GetStringAsync($"/tenants/{Tenant}/files?dataset=speed_tracking&limit=10000"));
         var byName = list.RootElement.GetProperty("files").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!);
-        var stages = new List<double>[4];
-        for (var s = 0; s < stages.Length; s++)
-        {
-            stages[s] = [];
-        }
+        var stages = Enumerable.Range(0, 4).Select(_ => new List<double>()).ToArray();
 
         for (var i = 0; i < files; i++)
         {
@@ -266,8 +262,9 @@ internal static class StreamBenchmark
         {
             var first = 100 + round * 1_000;
             var aloneTimes = await TenFilesASecondTimesAsync(platform, http, files, first);
-            Print($"alone {round + 1}", Percentiles(aloneTimes), await StagesAsync(http, first, files, aloneTimes));
-            alone.Add(Percentiles(aloneTimes).P99);
+            var aloneLatency = Percentiles(aloneTimes);
+            Print($"alone {round + 1}", aloneLatency, await StagesAsync(http, first, files, aloneTimes));
+            alone.Add(aloneLatency.P99);
 
             using var stop = new CancellationTokenSource();
             var flood = Task.Run(async () =>
@@ -297,8 +294,9 @@ internal static class StreamBenchmark
             floodRows.Add((platform.Written - writtenBefore - files * 1000L) / Stopwatch.GetElapsedTime(start).TotalSeconds);
             await stop.CancelAsync();
             await flood;
-            Print($"flood {round + 1}", Percentiles(crowdedTimes), await StagesAsync(http, first, files, crowdedTimes));
-            crowded.Add(Percentiles(crowdedTimes).P99);
+            var crowdedLatency = Percentiles(crowdedTimes);
+            Print($"flood {round + 1}", crowdedLatency, await StagesAsync(http, first, files, crowdedTimes));
+            crowded.Add(crowdedLatency.P99);
             await FloodDoneAsync(http, Flood);
         }
 
