@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Coredms.Sqlite;
@@ -32,7 +34,14 @@ internal static class SqliteSql
             .AppendJoin(", ", table.PrimaryKey.Select(Quote)).Append(")) WITHOUT ROWID").ToString();
     }
 
-    public static string Insert(TableSchema table, string verb, int rows = 1)
+    /// <summary>Insert texts already made, per table: a many-row insert is tens of KB, and every write needs it.</summary>
+    private static readonly ConditionalWeakTable<TableSchema, ConcurrentDictionary<(string Verb, int Rows), string>> Inserts = [];
+
+    /// <summary>"{verb} INTO table (columns, $expires) VALUES (?1, ...), ..." for <paramref name="rows"/> rows; made once per table and shape.</summary>
+    public static string Insert(TableSchema table, string verb, int rows = 1) =>
+        Inserts.GetOrCreateValue(table).GetOrAdd((verb, rows), key => MakeInsert(table, key.Verb, key.Rows));
+
+    private static string MakeInsert(TableSchema table, string verb, int rows)
     {
         var width = table.Columns.Count + 1;
         var values = string.Join(", ", Enumerable.Range(0, rows).Select(r => $"({Parameters((r * width) + 1, width)})"));
