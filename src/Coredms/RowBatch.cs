@@ -21,14 +21,19 @@ public sealed class RowBatch
     private int _arenaUsed;
     private int _rowArenaStart;
 
-    public RowBatch(TableSchema table, int capacity = 256)
+    /// <param name="table">Whose rows.</param>
+    /// <param name="capacity">Rows it holds before it grows.</param>
+    /// <param name="arenaBytes">Bytes of text and blobs it holds before it grows (0: 32 a row).</param>
+    public RowBatch(TableSchema table, int capacity = 256, int arenaBytes = 0)
     {
         Table = table;
         _width = table.Columns.Count;
         capacity = Math.Max(1, capacity);
-        _cells = new long[capacity * _width];
-        _nulls = new bool[capacity * _width];
-        _arena = new byte[Math.Max(1024, capacity * 32)];
+
+        // One row more than asked: the row after the last is started (with every cell null) when the last ends.
+        _cells = new long[(capacity + 1) * _width];
+        _nulls = new bool[(capacity + 1) * _width];
+        _arena = new byte[Math.Max(1024, arenaBytes > 0 ? arenaBytes : capacity * 32)];
         Array.Fill(_nulls, true, 0, _width);
     }
 

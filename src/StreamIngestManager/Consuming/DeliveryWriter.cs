@@ -50,7 +50,8 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
 
     private async Task WriteAsync(Dataset dataset, IEnumerable<StreamDelivery> group, int count, TimeSpan? ttl, CancellationToken ct)
     {
-        var rows = new RowBatch(dataset.Table, count);
+        // The values' bytes bound the text the rows hold, so neither the cells nor the arena grow.
+        var rows = new RowBatch(dataset.Table, count, group.Sum(d => d.Records.Sum(r => r.Value.Length)));
         var quarantine = new RowBatch(dataset.Quarantine, 4);
         var sink = new RowBatchSink(dataset) { Rows = rows };
         var ids = dataset.Lake is null ? null : new List<Ingestion.Lake.RecordId>(count);

@@ -26,52 +26,61 @@ public static class RecordPack
     public static List<(int Partition, StreamRecord First, byte[] Value)> Pack(IReadOnlyList<StreamRecord> records, int partitions, int maxRecords, int maxBytes)
     {
         var messages = new List<(int, StreamRecord, byte[])>();
-        var open = new (BinaryEncoder Items, int Count, StreamRecord? First)[partitions];
+        var partitionOf = new int[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            partitionOf[i] = PartitionOf(records[i].Key, partitions);
+        }
+
+        // One partition at a time through one buffer, so that a request allocates little more than its messages.
+        var items = new BinaryEncoder(Math.Min(maxBytes, 16 * 1024));
         var header = new BinaryEncoder(16);
-
-        void Close(int partition)
-        {
-            ref var message = ref open[partition];
-            if (message.Count == 0)
-            {
-                return;
-            }
-
-            header.Clear();
-            header.WriteLong(message.Count);
-            var value = new byte[header.Length + message.Items.Length + 1];
-            header.Written.CopyTo(value);
-            message.Items.Written.CopyTo(value.AsSpan(header.Length));
-            messages.Add((partition, message.First!, value));
-            message.Items.Clear();
-            message.Count = 0;
-            message.First = null;
-        }
-
-        foreach (var record in records)
-        {
-            var partition = PartitionOf(record.Key, partitions);
-            ref var message = ref open[partition];
-            message.Items ??= new BinaryEncoder(Math.Min(maxBytes, 64 * 1024));
-            var size = record.Key.Length + record.Value.Length + 30;
-            if (message.Count > 0 && (message.Count == maxRecords || message.Items.Length + size > maxBytes || message.First!.Source != record.Source))
-            {
-                Close(partition);
-            }
-
-            message.First ??= record;
-            message.Items.WriteBytes(record.Key);
-            message.Items.WriteBytes(record.Value);
-            message.Items.WriteLong(record.Position);
-            message.Count++;
-        }
-
         for (var partition = 0; partition < partitions; partition++)
         {
-            Close(partition);
+            StreamRecord? first = null;
+            var count = 0;
+            for (var i = 0; i < records.Count; i++)
+            {
+                if (partitionOf[i] != partition)
+                {
+                    continue;
+                }
+
+                var record = records[i];
+                var size = record.Key.Length + record.Value.Length + 30;
+                if (count > 0 && (count == maxRecords || items.Length + size > maxBytes || first!.Source != record.Source))
+                {
+                    messages.Add((partition, first!, Close(header, items, count)));
+                    count = 0;
+                    first = null;
+                }
+
+                first ??= record;
+                items.WriteBytes(record.Key);
+                items.WriteBytes(record.Value);
+                items.WriteLong(record.Position);
+                count++;
+            }
+
+            if (count > 0)
+            {
+                messages.Add((partition, first!, Close(header, items, count)));
+            }
         }
 
         return messages;
+    }
+
+    /// <summary>The message of the <paramref name="count"/> items written: one array block and its end; the items are cleared.</summary>
+    private static byte[] Close(BinaryEncoder header, BinaryEncoder items, int count)
+    {
+        header.Clear();
+        header.WriteLong(count);
+        var value = new byte[header.Length + items.Length + 1];
+        header.Written.CopyTo(value);
+        items.Written.CopyTo(value.AsSpan(header.Length));
+        items.Clear();
+        return value;
     }
 
     /// <summary>The records a message says it holds (its first block's count), for a consumer's batch bound; 1 when it is no pack.</summary>
