@@ -50,7 +50,8 @@ public sealed class DeliveryWriter(DatasetCatalog datasets, AgreementCatalog agr
 
     private async Task WriteAsync(Dataset dataset, IEnumerable<StreamDelivery> group, int count, TimeSpan? ttl, CancellationToken ct)
     {
-        // The values' bytes bound the text the rows hold, so neither the cells nor the arena grow.
+        // Room for every record, and an arena of the values' size: their text is in them as the rows hold it, so the
+        // arena grows only for text a value does not carry (a default of a newer schema, a decimal made text).
         var rows = new RowBatch(dataset.Table, count, group.Sum(d => d.Records.Sum(r => r.Value.Length)));
         var quarantine = new RowBatch(dataset.Quarantine, 4);
         var sink = new RowBatchSink(dataset) { Rows = rows };
